@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/runner"
+	"github.com/slogate/slogate/scenarios"
+	"github.com/slogate/slogate/slo"
+)
+
+type runFlags struct {
+	target     string
+	rate       float64
+	duration   time.Duration
+	engine     string
+	sloFile    string
+	baseline   string
+	out        string
+	quiet      bool
+	maxWorkers int
+	format     string
+}
+
+func newRunCmd() *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run [SCENARIO.yaml | builtin-name]",
+		Short: "Run a load test and gate it on its SLOs (exit 0 pass, 1 fail, 2 bad input, 3 inconclusive)",
+		Long: `Run a scenario file, a built-in scenario (see 'slogate scenarios'), or an ad-hoc
+constant-rate GET with --target/--rate/--duration. The result is evaluated against
+--slo, else the scenario's slo block, else the default objectives (P50 < 50 ms,
+P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runRun(cmd, args, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.target, "target", "", "target URL (alone: an ad-hoc GET test; with a scenario: replaces its target)")
+	fl.Float64Var(&f.rate, "rate", 0, "constant request rate per second (replaces the scenario's phases)")
+	fl.DurationVar(&f.duration, "duration", 0, "test duration with --rate (e.g. 30s)")
+	fl.StringVar(&f.engine, "engine", "vegeta", "load engine: vegeta")
+	fl.StringVar(&f.sloFile, "slo", "", "SLO file (objectives) to gate on")
+	fl.StringVar(&f.baseline, "baseline", "", "baseline result for the objectives' regression budgets")
+	fl.StringVarP(&f.out, "out", "o", "", "write the result JSON here (atomically)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress line")
+	fl.IntVar(&f.maxWorkers, "max-workers", 0, "cap on concurrent requests (default: from the peak rate)")
+	fl.StringVar(&f.format, "format", "text", "what to print: text or json")
+	return cmd
+}
+
+func init() { rootCmd.AddCommand(newRunCmd()) }
+
+// loadRunScenario resolves the scenario from arguments and flags.
+func loadRunScenario(args []string, f *runFlags) (*scenarios.Scenario, error) {
+	if (f.rate > 0) != (f.duration > 0) {
+		return nil, errors.New("--rate and --duration go together")
+	}
+	if f.rate < 0 || f.duration < 0 {
+		return nil, errors.New("--rate and --duration must be > 0")
+	}
+	if len(args) == 0 {
+		if f.target == "" {
+			return nil, errors.New("give a scenario (file or built-in name) or --target URL --rate N --duration D")
+		}
+		if f.rate == 0 {
+			return nil, errors.New("--target without a scenario needs --rate and --duration")
+		}
+		return scenarios.Adhoc(f.target, f.rate, f.duration)
+	}
+	s, err := scenarios.Resolve(args[0])
+	if err != nil {
+		return nil, err
+	}
+	if f.target != "" {
+		if err := s.OverrideTarget(f.target); err != nil {
+			return nil, err
+		}
+	}
+	if f.rate > 0 {
+		if err := s.OverrideLoad(f.rate, f.duration); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// objectivesFor picks --slo, else the scenario's slo block, else defaults.
+func objectivesFor(sloFile string, s *scenarios.Scenario) (*slo.Set, error) {
+	if sloFile != "" {
+		return slo.LoadFile(sloFile)
+	}
+	if s != nil && s.SLO.Kind != 0 {
+		set, err := slo.FromNode(s.File, &s.SLO)
+		if err != nil {
+			return nil, err
+		}
+		if len(set.Objectives) > 0 {
+			return set, nil
+		}
+	}
+	return slo.Default(), nil
+}
+
+func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
+	if f.engine != "vegeta" {
+		return badInput(fmt.Errorf("--engine %q: this build runs the vegeta engine", f.engine))
+	}
+	if f.format != "text" && f.format != "json" {
+		return badInput(fmt.Errorf("--format %q: want text or json", f.format))
+	}
+	s, err := loadRunScenario(args, f)
+	if err != nil {
+		return badInput(err)
+	}
+	set, err := objectivesFor(f.sloFile, s)
+	if err != nil {
+		return badInput(err)
+	}
+	var baseline *results.Result
+	if f.baseline != "" {
+		if baseline, err = results.Read(f.baseline); err != nil {
+			return badInput(err)
+		}
+	}
+	if f.out != "" {
+		if err := checkWritable(f.out); err != nil {
+			return badInput(err)
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts := runner.Options{MaxWorkers: f.maxWorkers}
+	stderr := cmd.ErrOrStderr()
+	live := !f.quiet && isTerminal(stderr)
+	if live {
+		opts.Progress = func(p runner.Progress) {
+			fmt.Fprintf(stderr, "\r\033[K%5.0fs/%-4.0fs  %7.0f req/s  p99 %7.2f ms  errors %5.2f%%  blocked %5.2f%%",
+				p.Elapsed.Seconds(), p.Total.Seconds(), p.Rate, p.P99Ms, 100*p.ErrorRate, 100*p.BlockRate)
+		}
+	}
+	res, err := runner.Run(ctx, s, opts)
+	if live {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if err != nil {
+		return withCode(ExitBadInput, err)
+	}
+	return finish(cmd.OutOrStdout(), res, set, baseline, f.out, f.format)
+}
+
+// finish evaluates, writes and prints a result, and maps its verdict to
+// the exit code.
+func finish(stdout io.Writer, res *results.Result, set *slo.Set, baseline *results.Result, out, format string) error {
+	rep := slo.Evaluate(res, set, slo.Options{Baseline: baseline})
+	res.SLO = &rep
+	if out != "" {
+		if err := results.Write(out, res); err != nil {
+			return withCode(ExitBadInput, err)
+		}
+	}
+	switch format {
+	case "json":
+		if err := writeJSON(stdout, res); err != nil {
+			return err
+		}
+	default:
+		if err := results.WriteText(stdout, res); err != nil {
+			return err
+		}
+		if out != "" {
+			fmt.Fprintf(stdout, "result written to %s\n", out)
+		}
+	}
+	return verdictExit(rep.Verdict)
+}
+
+func verdictExit(verdict string) error {
+	switch verdict {
+	case slo.Pass, slo.Warning:
+		return nil
+	case slo.Fail:
+		return withCode(ExitFail, errors.New(""))
+	default:
+		return withCode(ExitInconclusive, errors.New(""))
+	}
+}
+
+func checkWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("--out %s is a directory", path)
+	}
+	dir := "."
+	if i := strings.LastIndex(path, "/"); i >= 0 {
+		dir = path[:i]
+		if dir == "" {
+			dir = "/"
+		}
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("--out %s: directory %s does not exist", path, dir)
+	}
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,277 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Schema is the result file format this build writes and reads.
+const Schema = "slogate.result/v1"
+
+// Result is one run: the contract of DESIGN.md ("Result file"). Field names
+// are what users script against: extend, never rename.
+type Result struct {
+	Schema      string      `json:"schema"`
+	Scenario    string      `json:"scenario"`
+	Engine      string      `json:"engine"`
+	StartedAt   time.Time   `json:"started_at"`
+	DurationS   float64     `json:"duration_s"`
+	Partial     bool        `json:"partial"`
+	Environment Environment `json:"environment"`
+	Generator   Generator   `json:"generator"`
+	Summary     Summary     `json:"summary"`
+	Phases      []Phase     `json:"phases"`
+	Endpoints   []Endpoint  `json:"endpoints"`
+	Intervals   []Interval  `json:"intervals"`
+	Histograms  Histograms  `json:"histograms"`
+	SLO         *SLOReport  `json:"slo,omitempty"`
+}
+
+// Latency percentiles in milliseconds.
+type Latency struct {
+	Min  float64 `json:"min"`
+	Mean float64 `json:"mean"`
+	P50  float64 `json:"p50"`
+	P90  float64 `json:"p90"`
+	P95  float64 `json:"p95"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+}
+
+// Summary is what is measured over a scope (the run, a phase, an endpoint).
+// Rates are fractions 0..1; success_rate + error_rate + block_rate = 1.
+type Summary struct {
+	Requests       int64   `json:"requests"`
+	TargetRateRPS  float64 `json:"target_rate_rps"`
+	RequestRateRPS float64 `json:"request_rate_rps"`
+	// ThroughputRPS counts answered requests (success + blocked) per second:
+	// a guard that blocks is still answering.
+	ThroughputRPS    float64          `json:"throughput_rps"`
+	SuccessRPS       float64          `json:"success_rps"`
+	LatencyMs        Latency          `json:"latency_ms"`
+	ServiceLatencyMs Latency          `json:"service_latency_ms"`
+	LatenessMs       Latency          `json:"lateness_ms"`
+	SuccessCount     int64            `json:"success_count"`
+	BlockedCount     int64            `json:"blocked_count"`
+	ErrorCount       int64            `json:"error_count"`
+	SuccessRate      float64          `json:"success_rate"`
+	ErrorRate        float64          `json:"error_rate"`
+	BlockRate        float64          `json:"block_rate"`
+	StatusCodes      map[string]int64 `json:"status_codes"`
+	Errors           map[string]int64 `json:"errors"`
+	// Censored counts requests still unsent when the run's drain deadline
+	// passed; each was recorded as an error with latency (cutoff − due).
+	Censored int64 `json:"censored"`
+	BytesIn  int64 `json:"bytes_in"`
+	BytesOut int64 `json:"bytes_out"`
+}
+
+// Phase is a Summary for one phase of the load profile.
+type Phase struct {
+	Name      string  `json:"name"`
+	Kind      string  `json:"kind"`
+	Warmup    bool    `json:"warmup"`
+	StartS    float64 `json:"start_s"`
+	DurationS float64 `json:"duration_s"`
+	Summary
+}
+
+// Endpoint is a Summary for one named request of the mix.
+type Endpoint struct {
+	Name string `json:"name"`
+	Summary
+}
+
+// Interval is one second of the measured run, by intended send time.
+type Interval struct {
+	TS        int     `json:"t_s"` // seconds since the run started
+	Requests  int64   `json:"requests"`
+	Success   int64   `json:"success"`
+	Blocked   int64   `json:"blocked"`
+	Errors    int64   `json:"errors"`
+	TargetRPS float64 `json:"target_rps"`
+	LatencyMs Latency `json:"latency_ms"`
+	// Histogram is the interval's latency histogram (2 significant digits,
+	// microseconds, HdrHistogram V2 compressed base64).
+	Histogram string `json:"histogram,omitempty"`
+}
+
+// HistogramSet holds the encoded histograms of one scope, in microseconds.
+type HistogramSet struct {
+	Latency        string `json:"latency"`
+	ServiceLatency string `json:"service_latency"`
+	Lateness       string `json:"lateness"`
+}
+
+// Histograms keeps full-precision HDR histograms so results can be merged
+// and re-percentiled exactly later.
+type Histograms struct {
+	Unit      string                  `json:"unit"` // always "us"
+	Run       HistogramSet            `json:"run"`
+	Phases    map[string]HistogramSet `json:"phases"`
+	Endpoints map[string]HistogramSet `json:"endpoints"`
+}
+
+// Generator describes whether the load generator held the asked schedule.
+type Generator struct {
+	MaxWorkers     int     `json:"max_workers"`
+	PlannedReqs    int64   `json:"planned_requests"`
+	SentReqs       int64   `json:"sent_requests"`
+	AchievedRatio  float64 `json:"achieved_ratio"`
+	PinnedFraction float64 `json:"pinned_fraction"`
+	// DroppedIterations is k6's dropped_iterations (0 for vegeta).
+	DroppedIterations int64    `json:"dropped_iterations"`
+	Saturated         bool     `json:"saturated"`
+	Reasons           []string `json:"reasons,omitempty"`
+}
+
+// Environment fingerprints where a result was produced, so comparisons of
+// results from different machines can be refused.
+type Environment struct {
+	Hostname      string `json:"hostname"`
+	OS            string `json:"os"`
+	Arch          string `json:"arch"`
+	CPUs          int    `json:"cpus"`
+	CPUModel      string `json:"cpu_model"`
+	GoVersion     string `json:"go_version"`
+	Slogate       string `json:"slogate_version"`
+	Vegeta        string `json:"vegeta_version"`
+	K6            string `json:"k6_version,omitempty"`
+	ScenarioHash  string `json:"scenario_hash"`
+	Target        string `json:"target"`
+	TargetService string `json:"target_service,omitempty"`
+}
+
+// SLOReport is the verdict stored with a result. Package slo computes it;
+// results only stores it.
+type SLOReport struct {
+	Verdict    string            `json:"verdict"` // pass | fail | inconclusive | warning
+	Score      *float64          `json:"score,omitempty"`
+	Reasons    []string          `json:"reasons,omitempty"`
+	Objectives []ObjectiveResult `json:"objectives"`
+}
+
+// ObjectiveResult is one objective's outcome.
+type ObjectiveResult struct {
+	Name      string   `json:"name"`
+	Objective string   `json:"objective"`
+	Scope     string   `json:"scope"`
+	Value     float64  `json:"value"`
+	Unit      string   `json:"unit"`
+	Baseline  *float64 `json:"baseline,omitempty"`
+	Verdict   string   `json:"verdict"`
+	Key       bool     `json:"key,omitempty"`
+	Weight    float64  `json:"weight,omitempty"`
+	Detail    string   `json:"detail,omitempty"`
+}
+
+// Phase returns the named phase, or nil.
+func (r *Result) Phase(name string) *Phase {
+	for i := range r.Phases {
+		if r.Phases[i].Name == name {
+			return &r.Phases[i]
+		}
+	}
+	return nil
+}
+
+// Endpoint returns the named endpoint, or nil.
+func (r *Result) Endpoint(name string) *Endpoint {
+	for i := range r.Endpoints {
+		if r.Endpoints[i].Name == name {
+			return &r.Endpoints[i]
+		}
+	}
+	return nil
+}
+
+// ErrSchema reports a result file of another schema version.
+var ErrSchema = errors.New("unsupported result schema")
+
+// Read loads a result file and checks its schema.
+func Read(path string) (*Result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading result: %w", err)
+	}
+	r, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading result %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// Decode parses a result document and checks its schema.
+func Decode(data []byte) (*Result, error) {
+	var probe struct {
+		Schema *string `json:"schema"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, fmt.Errorf("not a JSON result file: %w", err)
+	}
+	if probe.Schema == nil {
+		return nil, fmt.Errorf("%w: no \"schema\" field (want %q)", ErrSchema, Schema)
+	}
+	if *probe.Schema != Schema {
+		return nil, fmt.Errorf("%w: file has %q, this slogate reads %q", ErrSchema, *probe.Schema, Schema)
+	}
+	var r Result
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&r); err != nil {
+		return nil, fmt.Errorf("malformed result: %w", err)
+	}
+	return &r, nil
+}
+
+// Write stores r as indented JSON atomically: a temporary file in the same
+// directory, fsynced, then renamed over path. A crash never leaves a half
+// file behind.
+func Write(path string, r *Result) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding result: %w", err)
+	}
+	return WriteFileAtomic(path, append(data, '\n'))
+}
+
+// WriteFileAtomic writes data to path via a temporary file and rename.
+func WriteFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	cleanup := func() { _ = os.Remove(tmp.Name()) }
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		cleanup()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		cleanup()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		cleanup()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		cleanup()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		cleanup()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package results
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteText prints a human summary of r and its SLO verdict, if any.
+func WriteText(w io.Writer, r *Result) error {
+	s := &r.Summary
+	partial := ""
+	if r.Partial {
+		partial = " (PARTIAL: interrupted)"
+	}
+	fmt.Fprintf(w, "scenario %s · engine %s · %.1f s · target %s%s\n", r.Scenario, r.Engine, r.DurationS, r.Environment.Target, partial)
+	fmt.Fprintf(w, "requests %d · asked %.1f req/s · sent %.1f req/s · answered %.1f req/s\n",
+		s.Requests, s.TargetRateRPS, s.RequestRateRPS, s.ThroughputRPS)
+	fmt.Fprintf(w, "outcomes: success %s · blocked %s · error %s\n", pct(s.SuccessRate), pct(s.BlockRate), pct(s.ErrorRate))
+	fmt.Fprintf(w, "latency from intended send (ms): %s\n", latencyLine(s.LatencyMs))
+	fmt.Fprintf(w, "service latency (ms):            %s\n", latencyLine(s.ServiceLatencyMs))
+	fmt.Fprintf(w, "send lateness (ms):              p50 %s  p99 %s  max %s\n", num(s.LatenessMs.P50), num(s.LatenessMs.P99), num(s.LatenessMs.Max))
+	g := &r.Generator
+	fmt.Fprintf(w, "generator: max %d workers · %.1f%% sent on schedule · all workers busy for %.1f%% of requests",
+		g.MaxWorkers, 100*g.AchievedRatio, 100*g.PinnedFraction)
+	if s.Censored > 0 {
+		fmt.Fprintf(w, " · %d censored", s.Censored)
+	}
+	fmt.Fprintln(w)
+	if len(s.StatusCodes) > 0 {
+		fmt.Fprintf(w, "status codes: %s\n", countLine(s.StatusCodes))
+	}
+	if len(s.Errors) > 0 {
+		fmt.Fprintf(w, "errors: %s\n", countLine(s.Errors))
+	}
+	if len(r.Phases) > 1 || len(r.Endpoints) > 1 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "\nSCOPE\tREQUESTS\tASKED/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tBLOCKED\tERRORS")
+		for _, p := range r.Phases {
+			name := "phase " + p.Name
+			if p.Warmup {
+				name += " (warm-up)"
+			}
+			scopeRow(tw, name, &p.Summary)
+		}
+		for _, e := range r.Endpoints {
+			scopeRow(tw, "endpoint "+e.Name, &e.Summary)
+		}
+		tw.Flush()
+	}
+	if r.SLO != nil {
+		fmt.Fprintln(w)
+		WriteVerdict(w, r.SLO)
+	}
+	return nil
+}
+
+// WriteVerdict prints the SLO table and the run verdict.
+func WriteVerdict(w io.Writer, rep *SLOReport) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "OBJECTIVE\tSCOPE\tVALUE\tVERDICT\tDETAIL")
+	for _, o := range rep.Objectives {
+		key := ""
+		if o.Key {
+			key = " [key]"
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\n", o.Objective, key, o.Scope, FormatValue(o.Value, o.Unit), strings.ToUpper(o.Verdict), o.Detail)
+	}
+	tw.Flush()
+	score := ""
+	if rep.Score != nil && *rep.Score < 100 {
+		score = fmt.Sprintf(" (score %.1f)", *rep.Score)
+	}
+	fmt.Fprintf(w, "VERDICT: %s%s\n", strings.ToUpper(rep.Verdict), score)
+	for _, reason := range rep.Reasons {
+		fmt.Fprintf(w, "  - %s\n", reason)
+	}
+}
+
+// FormatValue renders a metric value in its unit.
+func FormatValue(v float64, unit string) string {
+	switch unit {
+	case "ms":
+		return num(v) + " ms"
+	case "fraction":
+		return pct(v)
+	case "req/s":
+		return fmt.Sprintf("%.1f req/s", v)
+	}
+	return fmt.Sprintf("%g", v)
+}
+
+func scopeRow(w io.Writer, name string, s *Summary) {
+	asked := "-"
+	if s.TargetRateRPS > 0 {
+		asked = fmt.Sprintf("%.0f", s.TargetRateRPS)
+	}
+	fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, s.Requests, asked,
+		num(s.LatencyMs.P50), num(s.LatencyMs.P95), num(s.LatencyMs.P99), num(s.LatencyMs.Max), pct(s.BlockRate), pct(s.ErrorRate))
+}
+
+func latencyLine(l Latency) string {
+	return fmt.Sprintf("p50 %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s  mean %s",
+		num(l.P50), num(l.P90), num(l.P95), num(l.P99), num(l.P999), num(l.Max), num(l.Mean))
+}
+
+func num(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
+
+func countLine(m map[string]int64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	var parts []string
+	for i, k := range keys {
+		if i == 8 {
+			parts = append(parts, fmt.Sprintf("… %d more", len(keys)-8))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s ×%d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,132 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/slogate/slogate/scenarios"
+)
+
+// MaxMCPSessions bounds how many MCP sessions a run opens before the load:
+// one per simulated client identity, up to this many (identities beyond it
+// share sessions round-robin).
+const MaxMCPSessions = 1000
+
+// MCPSessions holds one real MCP session (initialize handshake done by the
+// go-sdk client over streamable HTTP) per simulated client of each MCP
+// request. During the load, tools/call requests are plain HTTP POSTs that
+// carry the session's Mcp-Session-Id, so the generator's hot path stays a
+// single round trip.
+type MCPSessions struct {
+	mix      *Mix
+	sessions map[int][]mcpSession // by endpoint
+}
+
+type mcpSession struct {
+	id, version string
+	cs          *mcp.ClientSession
+}
+
+// identityTransport adds a fixed client identity header.
+type identityTransport struct {
+	base          http.RoundTripper
+	header, value string
+}
+
+func (t *identityTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if t.header != "" {
+		r = r.Clone(r.Context())
+		r.Header.Set(t.header, t.value)
+	}
+	return t.base.RoundTrip(r)
+}
+
+// OpenMCPSessions initializes the sessions for every MCP request of s.
+func OpenMCPSessions(ctx context.Context, s *scenarios.Scenario, mix *Mix) (*MCPSessions, error) {
+	ms := &MCPSessions{mix: mix, sessions: map[int][]mcpSession{}}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	base := &http.Transport{MaxIdleConnsPerHost: 64}
+	for e := range s.Requests {
+		r := &s.Requests[e]
+		if r.Kind != "mcp" {
+			continue
+		}
+		clients := &s.Clients
+		block := 0
+		if r.Clients != nil {
+			clients, block = r.Clients, e+1
+		}
+		n := min(max(clients.Count, 1), MaxMCPSessions)
+		list := make([]mcpSession, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		sem := make(chan struct{}, 16)
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func(i int) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				rt := &identityTransport{base: base}
+				if clients.Count > 0 {
+					rt.header, rt.value = clients.Header, IdentityAddress(block, uint64(i))
+				}
+				client := mcp.NewClient(&mcp.Implementation{Name: "slogate", Version: "v1"}, nil)
+				cs, err := client.Connect(ctx, &mcp.StreamableClientTransport{
+					Endpoint: mix.URL(e), HTTPClient: &http.Client{Transport: rt}, DisableStandaloneSSE: true, MaxRetries: -1,
+				}, nil)
+				if err != nil {
+					errs[i] = err
+					return
+				}
+				version := ""
+				if ir := cs.InitializeResult(); ir != nil {
+					version = ir.ProtocolVersion
+				}
+				list[i] = mcpSession{id: cs.ID(), version: version, cs: cs}
+			}(i)
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				ms.Close()
+				return nil, fmt.Errorf("opening MCP session %d for request %q at %s: %w", i, r.Name, mix.URL(e), err)
+			}
+		}
+		ms.sessions[e] = list
+	}
+	return ms, nil
+}
+
+// Decorate adds the session headers of seq's client to an MCP request.
+func (ms *MCPSessions) Decorate(req *http.Request, seq int64, e int) {
+	list := ms.sessions[e]
+	if len(list) == 0 {
+		return
+	}
+	idx := ms.mix.ClientIndex(seq, e)
+	s := list[idx%uint64(len(list))]
+	if s.id != "" {
+		req.Header.Set("Mcp-Session-Id", s.id)
+	}
+	if s.version != "" {
+		req.Header.Set("Mcp-Protocol-Version", s.version)
+	}
+}
+
+// Close ends every session (the client sends DELETE to the server).
+func (ms *MCPSessions) Close() {
+	for _, list := range ms.sessions {
+		for _, s := range list {
+			if s.cs != nil {
+				_ = s.cs.Close()
+			}
+		}
+	}
+}

@@ -1,0 +1,221 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/runner/plan"
+	vegetaengine "github.com/slogate/slogate/runner/vegeta"
+	"github.com/slogate/slogate/scenarios"
+)
+
+// Saturation thresholds (DESIGN.md "Measuring honestly").
+const (
+	// MinAchievedRatio: below this share of the asked requests sent on
+	// schedule, the generator did not hold the rate.
+	MinAchievedRatio = 0.97
+	// MaxPinnedFraction: above this share of requests started with every
+	// worker busy, the generator was pinned at its cap.
+	MaxPinnedFraction = 0.02
+)
+
+// Options tune a run.
+type Options struct {
+	// MaxWorkers overrides the scenario's generator.max_workers (0: keep).
+	MaxWorkers int
+	// Progress, when set, is called about once a second during the run.
+	Progress func(Progress)
+}
+
+// Progress is a live view of a running test.
+type Progress struct {
+	Elapsed   time.Duration
+	Total     time.Duration
+	Requests  int64
+	Rate      float64 // measured requests/s since the last call
+	P99Ms     float64
+	ErrorRate float64
+	BlockRate float64
+}
+
+// DefaultMaxWorkers picks the concurrency cap from the peak rate: a
+// quarter of a second's worth of requests (so a target answering within
+// 250 ms never pins the generator), at least 32 and at most 512. Above
+// 12k req/s the cap drops to 64: unbounded or very wide worker pools
+// collapse there on a small machine (generator.md).
+func DefaultMaxWorkers(peakRate float64) int {
+	if peakRate > 12000 {
+		return 64
+	}
+	return int(math.Min(512, math.Max(32, math.Ceil(peakRate/4))))
+}
+
+// ErrInterrupted marks a result cut short by the caller (Ctrl-C).
+var ErrInterrupted = errors.New("run interrupted")
+
+// Run executes s and returns its result (without an SLO verdict). When ctx
+// is cancelled the load stops, and the partial result is returned with
+// Partial set.
+func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Result, error) {
+	baseURL := s.Target.URL
+	if s.Target.Service != "" {
+		url, stop, err := StartService(ctx, s.Target.Service, s.Target.Env)
+		if err != nil {
+			return nil, err
+		}
+		defer stop()
+		baseURL = url
+	}
+	schedule := plan.NewSchedule(s)
+	mix, err := plan.NewMix(s, baseURL)
+	if err != nil {
+		return nil, err
+	}
+	rec := results.NewRecorder(results.Plan{
+		Phases:      schedule.PhaseSpecs(),
+		Endpoints:   mix.Endpoints(),
+		TargetRate:  schedule.RateAt,
+		IntervalLag: s.Target.Timeout.D() + 2*time.Second,
+	})
+	maxWorkers := s.Generator.MaxWorkers
+	if opts.MaxWorkers > 0 {
+		maxWorkers = opts.MaxWorkers
+	}
+	if maxWorkers == 0 {
+		maxWorkers = DefaultMaxWorkers(s.PeakRate())
+	}
+
+	var sessions vegetaengine.SessionProvider
+	if hasMCP(s) {
+		mcp, err := plan.OpenMCPSessions(ctx, s, mix)
+		if err != nil {
+			return nil, err
+		}
+		defer mcp.Close()
+		sessions = mcp
+	}
+
+	stopProgress := func() {}
+	if opts.Progress != nil {
+		stopProgress = startProgress(rec, schedule, opts.Progress)
+	}
+	stats, err := vegetaengine.Run(ctx, vegetaengine.Config{
+		Scenario:   s,
+		Schedule:   schedule,
+		Mix:        mix,
+		Recorder:   rec,
+		MaxWorkers: maxWorkers,
+		Timeout:    s.Target.Timeout.D(),
+		Drain:      s.Generator.Drain.D(),
+		Sessions:   sessions,
+	})
+	stopProgress()
+	if err != nil {
+		return nil, err
+	}
+
+	gen := results.Generator{
+		MaxWorkers:     maxWorkers,
+		PlannedReqs:    schedule.Total(),
+		SentReqs:       stats.Sent,
+		PinnedFraction: round4(stats.PinnedFrac),
+	}
+	planned := schedule.Total()
+	if stats.Interrupted {
+		// Only what was due before the interruption was asked for.
+		planned = dueBy(schedule, stats.Elapsed)
+	}
+	if planned > 0 {
+		gen.AchievedRatio = round4(float64(stats.OnSchedule) / float64(planned))
+	}
+	if gen.AchievedRatio < MinAchievedRatio && planned > 0 {
+		gen.Saturated = true
+		gen.Reasons = append(gen.Reasons, fmt.Sprintf(
+			"sent %.1f%% of the asked requests on schedule (need >= %.0f%%)", 100*gen.AchievedRatio, 100*MinAchievedRatio))
+	}
+	if gen.PinnedFraction > MaxPinnedFraction {
+		gen.Saturated = true
+		gen.Reasons = append(gen.Reasons, fmt.Sprintf(
+			"all %d workers were busy for %.1f%% of requests: raise generator.max_workers (--max-workers) or lower the rate",
+			maxWorkers, 100*gen.PinnedFraction))
+	}
+	if stats.Censored > 0 {
+		gen.Reasons = append(gen.Reasons, fmt.Sprintf("%d requests were never sent before the drain deadline (recorded as censored errors)", stats.Censored))
+	}
+	res := rec.Result(results.Finish{
+		Scenario:    s.Name,
+		Engine:      "vegeta",
+		StartedAt:   stats.Start,
+		Elapsed:     stats.Elapsed,
+		Partial:     stats.Interrupted,
+		Environment: Environment(s.Hash, targetName(s, baseURL), s.Target.Service),
+		Generator:   gen,
+	})
+	return res, nil
+}
+
+func targetName(s *scenarios.Scenario, baseURL string) string {
+	if s.Target.Service != "" {
+		return "bundled:" + s.Target.Service
+	}
+	return baseURL
+}
+
+func hasMCP(s *scenarios.Scenario) bool {
+	for i := range s.Requests {
+		if s.Requests[i].Kind == "mcp" {
+			return true
+		}
+	}
+	return false
+}
+
+// dueBy counts the requests due before t.
+func dueBy(sc *plan.Schedule, t time.Duration) int64 {
+	lo, hi := int64(0), sc.Total()
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if d, _ := sc.Due(mid); d < t {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	return lo
+}
+
+// startProgress reports progress every second until the returned function
+// is called; that function returns once the reporter has stopped.
+func startProgress(rec *results.Recorder, sc *plan.Schedule, fn func(Progress)) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		var last int64
+		lastAt := start
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-t.C:
+				n, p99, errRate, blockRate := rec.Snapshot()
+				fn(Progress{
+					Elapsed: now.Sub(start), Total: sc.End(), Requests: n,
+					Rate: float64(n-last) / now.Sub(lastAt).Seconds(), P99Ms: p99,
+					ErrorRate: errRate, BlockRate: blockRate,
+				})
+				last, lastAt = n, now
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
+func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }

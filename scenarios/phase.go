@@ -1,0 +1,233 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Phase is one stage of the open-model load profile. The rate r(t) of each
+// kind, with t measured from the phase start and D its duration:
+//
+//	constant  r(t) = rate
+//	ramp      r(t) = from + (to−from)·t/D
+//	step      `steps` equal stages; stage k (0-based) runs at from + (to−from)·k/(steps−1)
+//	sine      r(t) = rate + amplitude·sin(2πt/period)          (amplitude ≤ rate)
+//	burst     r(t) = burst_rate during [k·every, k·every+burst_duration), else rate
+//
+// The schedule sends hit i of the phase at the t where Hits(t) = i, with
+// Hits(t) = ∫₀ᵗ r(u) du, so hit 0 goes at the phase start and the phase
+// sends ⌈Hits(D)⌉ requests.
+type Phase struct {
+	Name          string   `yaml:"name"`
+	Kind          string   `yaml:"kind"`
+	Duration      Duration `yaml:"duration"`
+	Warmup        bool     `yaml:"warmup"`
+	Rate          float64  `yaml:"rate"`
+	From          float64  `yaml:"from"`
+	To            float64  `yaml:"to"`
+	Steps         int      `yaml:"steps"`
+	Amplitude     float64  `yaml:"amplitude"`
+	Period        Duration `yaml:"period"`
+	BurstRate     float64  `yaml:"burst_rate"`
+	BurstEvery    Duration `yaml:"burst_every"`
+	BurstDuration Duration `yaml:"burst_duration"`
+	pos           positions
+}
+
+func (p *Phase) UnmarshalYAML(n *yaml.Node) error {
+	type plain Phase
+	if err := n.Decode((*plain)(p)); err != nil {
+		return err
+	}
+	p.pos.capture(n)
+	return nil
+}
+
+type fieldError struct{ field, msg string }
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+func ferr(field, format string, args ...any) error {
+	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
+}
+
+// maxRate bounds any phase rate; far above what one machine generates.
+const maxRate = 1e6
+
+func (p *Phase) validate() error {
+	if p.Kind == "" {
+		p.Kind = "constant"
+	}
+	if p.Duration <= 0 {
+		return ferr("duration", "must be > 0 (e.g. 30s)")
+	}
+	positive := func(field string, v float64) error {
+		if !(v > 0) || v > maxRate {
+			return ferr(field, "must be > 0 and <= %g requests/s (got %g)", maxRate, v)
+		}
+		return nil
+	}
+	nonNeg := func(field string, v float64) error {
+		if v < 0 || v > maxRate {
+			return ferr(field, "must be >= 0 and <= %g requests/s (got %g)", maxRate, v)
+		}
+		return nil
+	}
+	switch p.Kind {
+	case "constant":
+		return positive("rate", p.Rate)
+	case "ramp":
+		if err := nonNeg("from", p.From); err != nil {
+			return err
+		}
+		if err := nonNeg("to", p.To); err != nil {
+			return err
+		}
+		if p.From == 0 && p.To == 0 {
+			return ferr("to", "a ramp needs from or to > 0")
+		}
+	case "step":
+		if err := positive("from", p.From); err != nil {
+			return err
+		}
+		if err := positive("to", p.To); err != nil {
+			return err
+		}
+		if p.Steps < 2 {
+			return ferr("steps", "must be >= 2 (got %d)", p.Steps)
+		}
+	case "sine":
+		if err := positive("rate", p.Rate); err != nil {
+			return err
+		}
+		if p.Amplitude < 0 || p.Amplitude > p.Rate {
+			return ferr("amplitude", "must be between 0 and rate (%g)", p.Rate)
+		}
+		if p.Period <= 0 {
+			return ferr("period", "must be > 0 (e.g. 10s)")
+		}
+	case "burst":
+		if err := nonNeg("rate", p.Rate); err != nil {
+			return err
+		}
+		if err := positive("burst_rate", p.BurstRate); err != nil {
+			return err
+		}
+		if p.BurstEvery <= 0 {
+			return ferr("burst_every", "must be > 0 (e.g. 10s)")
+		}
+		if p.BurstDuration <= 0 || p.BurstDuration > p.BurstEvery {
+			return ferr("burst_duration", "must be > 0 and <= burst_every")
+		}
+	default:
+		return ferr("kind", "unknown phase kind %q (want constant, ramp, step, sine or burst)", p.Kind)
+	}
+	if p.Planned() < 1 {
+		return ferr("duration", "the phase schedules no request at all: raise rate or duration")
+	}
+	return nil
+}
+
+// RateAt returns r(t) for t in [0, D).
+func (p *Phase) RateAt(t time.Duration) float64 {
+	x := t.Seconds()
+	d := p.Duration.D().Seconds()
+	switch p.Kind {
+	case "ramp":
+		return p.From + (p.To-p.From)*x/d
+	case "step":
+		k := math.Floor(x / (d / float64(p.Steps)))
+		k = math.Min(k, float64(p.Steps-1))
+		return p.From + (p.To-p.From)*k/float64(p.Steps-1)
+	case "sine":
+		return p.Rate + p.Amplitude*math.Sin(2*math.Pi*x/p.Period.D().Seconds())
+	case "burst":
+		every, dur := p.BurstEvery.D().Seconds(), p.BurstDuration.D().Seconds()
+		if math.Mod(x, every) < dur {
+			return p.BurstRate
+		}
+		return p.Rate
+	default:
+		return p.Rate
+	}
+}
+
+// Hits returns ∫₀ᵗ r(u) du: how many requests are due by t.
+func (p *Phase) Hits(t time.Duration) float64 {
+	x := t.Seconds()
+	d := p.Duration.D().Seconds()
+	switch p.Kind {
+	case "ramp":
+		return p.From*x + (p.To-p.From)*x*x/(2*d)
+	case "step":
+		stage := d / float64(p.Steps)
+		total := 0.0
+		for k := 0; k < p.Steps && x > 0; k++ {
+			span := math.Min(x, stage)
+			total += span * (p.From + (p.To-p.From)*float64(k)/float64(p.Steps-1))
+			x -= span
+		}
+		return total
+	case "sine":
+		per := p.Period.D().Seconds()
+		return p.Rate*x + p.Amplitude*per/(2*math.Pi)*(1-math.Cos(2*math.Pi*x/per))
+	case "burst":
+		every, dur := p.BurstEvery.D().Seconds(), p.BurstDuration.D().Seconds()
+		cycles := math.Floor(x / every)
+		rem := x - cycles*every
+		perCycle := dur*p.BurstRate + (every-dur)*p.Rate
+		inCycle := math.Min(rem, dur)*p.BurstRate + math.Max(0, rem-dur)*p.Rate
+		return cycles*perCycle + inCycle
+	default:
+		return p.Rate * x
+	}
+}
+
+// Planned is the number of requests the phase sends: ⌈Hits(D)⌉.
+func (p *Phase) Planned() int64 {
+	h := p.Hits(p.Duration.D())
+	return int64(math.Ceil(h - 1e-9))
+}
+
+// Due returns the offset from the phase start at which hit i (0-based) is
+// due: the t with Hits(t) = i, found in closed form for constant rates and
+// by bisection otherwise (Hits is continuous and non-decreasing).
+func (p *Phase) Due(i int64) time.Duration {
+	if i <= 0 {
+		return 0
+	}
+	target := float64(i)
+	if p.Kind == "constant" {
+		return time.Duration(target / p.Rate * float64(time.Second))
+	}
+	lo, hi := 0.0, p.Duration.D().Seconds()
+	for range 64 {
+		mid := (lo + hi) / 2
+		if p.Hits(time.Duration(mid*float64(time.Second))) < target {
+			lo = mid
+		} else {
+			hi = mid
+		}
+		if hi-lo < 1e-7 {
+			break
+		}
+	}
+	return time.Duration(hi * float64(time.Second))
+}
+
+// PeakRate is the highest rate the phase asks for.
+func (p *Phase) PeakRate() float64 {
+	switch p.Kind {
+	case "ramp", "step":
+		return math.Max(p.From, p.To)
+	case "sine":
+		return p.Rate + p.Amplitude
+	case "burst":
+		return math.Max(p.Rate, p.BurstRate)
+	default:
+		return p.Rate
+	}
+}

@@ -1,0 +1,543 @@
+package scenarios
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/slogate/slogate/results"
+)
+
+// Scenario is a load test: what to hit, how hard, and what counts as good.
+type Scenario struct {
+	Name        string    `yaml:"name"`
+	Description string    `yaml:"description"`
+	Target      Target    `yaml:"target"`
+	Clients     Clients   `yaml:"clients"`
+	Requests    []Request `yaml:"requests"`
+	Outcomes    Outcomes  `yaml:"outcomes"`
+	Phases      []Phase   `yaml:"phases"`
+	Generator   Generator `yaml:"generator"`
+	// SLO is the scenario's objectives, kept as YAML for package slo.
+	SLO yaml.Node `yaml:"slo"`
+
+	// File is where the scenario came from ("builtin:NAME" for built-ins).
+	File string `yaml:"-"`
+	// Hash fingerprints the scenario's content (sha256 of its source).
+	Hash string `yaml:"-"`
+	dir  string
+}
+
+// Target is the service under test: a URL, or a bundled service started
+// in-process.
+type Target struct {
+	URL     string            `yaml:"url"`
+	Service string            `yaml:"service"` // guard | ioc | guard+ioc | echo
+	Env     map[string]string `yaml:"env"`
+	Timeout Duration          `yaml:"timeout"`
+	pos     positions
+}
+
+// Clients simulates many client identities by sending an address in a
+// header (X-Forwarded-For by default).
+type Clients struct {
+	Count  int    `yaml:"count"`
+	Header string `yaml:"header"`
+	pos    positions
+}
+
+// Request is one entry of the weighted request mix.
+type Request struct {
+	Name      string            `yaml:"name"`
+	Kind      string            `yaml:"kind"` // http (default) | mcp
+	Method    string            `yaml:"method"`
+	Path      string            `yaml:"path"`
+	URL       string            `yaml:"url"`
+	Weight    int               `yaml:"weight"`
+	Headers   map[string]string `yaml:"headers"`
+	Body      string            `yaml:"body"`
+	BodyFile  string            `yaml:"body_file"`
+	BodySize  int               `yaml:"body_size"`
+	Generate  *Generate         `yaml:"generate"`
+	Clients   *Clients          `yaml:"clients"`
+	Tool      string            `yaml:"tool"`      // mcp: tool name
+	Arguments string            `yaml:"arguments"` // mcp: JSON template of the arguments
+	// BodyBytes is the loaded body (Body, BodyFile or BodySize).
+	BodyBytes []byte `yaml:"-"`
+	pos       positions
+}
+
+// Generate makes a request body per request from a corpus.
+type Generate struct {
+	Corpus   string `yaml:"corpus"`
+	Min      int    `yaml:"min"`
+	Max      int    `yaml:"max"`
+	Hot      int    `yaml:"hot"`
+	Template string `yaml:"template"`
+	pos      positions
+}
+
+// Outcomes says which statuses are success and which mean blocked.
+// Everything else, and every transport error, is an error.
+type Outcomes struct {
+	Success []string `yaml:"success"`
+	Blocked []string `yaml:"blocked"`
+	success []statusRange
+	blocked []statusRange
+	pos     positions
+}
+
+// Generator tunes the load generator.
+type Generator struct {
+	// MaxWorkers caps concurrent in-flight requests (vegeta MaxWorkers).
+	// 0 picks a default from the peak rate.
+	MaxWorkers int `yaml:"max_workers"`
+	// Drain is how long past the schedule's end the backlog may still be
+	// sent before what is left is censored. Default: the request timeout.
+	Drain Duration `yaml:"drain"`
+	pos   positions
+}
+
+type statusRange struct{ lo, hi int }
+
+// Default classification (DESIGN.md): 2xx/3xx success, 429 and 403 blocked.
+var (
+	defaultSuccess = []statusRange{{200, 399}}
+	defaultBlocked = []statusRange{{429, 429}, {403, 403}}
+)
+
+func (t *Target) UnmarshalYAML(n *yaml.Node) error {
+	type plain Target
+	if err := n.Decode((*plain)(t)); err != nil {
+		return err
+	}
+	t.pos.capture(n)
+	return nil
+}
+
+func (c *Clients) UnmarshalYAML(n *yaml.Node) error {
+	type plain Clients
+	if err := n.Decode((*plain)(c)); err != nil {
+		return err
+	}
+	c.pos.capture(n)
+	return nil
+}
+
+func (r *Request) UnmarshalYAML(n *yaml.Node) error {
+	type plain Request
+	if err := n.Decode((*plain)(r)); err != nil {
+		return err
+	}
+	r.pos.capture(n)
+	return nil
+}
+
+func (g *Generate) UnmarshalYAML(n *yaml.Node) error {
+	type plain Generate
+	if err := n.Decode((*plain)(g)); err != nil {
+		return err
+	}
+	g.pos.capture(n)
+	return nil
+}
+
+func (o *Outcomes) UnmarshalYAML(n *yaml.Node) error {
+	type plain Outcomes
+	if err := n.Decode((*plain)(o)); err != nil {
+		return err
+	}
+	o.pos.capture(n)
+	return nil
+}
+
+func (g *Generator) UnmarshalYAML(n *yaml.Node) error {
+	type plain Generator
+	if err := n.Decode((*plain)(g)); err != nil {
+		return err
+	}
+	g.pos.capture(n)
+	return nil
+}
+
+// Load reads and validates a scenario file.
+func Load(path string) (*Scenario, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading scenario: %w", err)
+	}
+	return Parse(path, filepath.Dir(path), data)
+}
+
+// Parse decodes and validates a scenario document. file names it in errors;
+// dir resolves body_file paths ("" for built-ins).
+func Parse(file, dir string, data []byte) (*Scenario, error) {
+	var s Scenario
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Msg: "empty scenario document"}
+		}
+		return nil, yamlError(file, err)
+	}
+	s.File = file
+	s.dir = dir
+	sum := sha256.Sum256(data)
+	s.Hash = hex.EncodeToString(sum[:8])
+	if s.Name == "" {
+		base := filepath.Base(file)
+		s.Name = strings.TrimSuffix(strings.TrimPrefix(base, "builtin:"), filepath.Ext(base))
+	}
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// yamlError turns yaml.v3's "yaml: line 3: ..." into a file-named error.
+func yamlError(file string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+	var line int
+	if strings.HasPrefix(msg, "line ") {
+		rest := msg[len("line "):]
+		if i := strings.Index(rest, ":"); i > 0 {
+			if l, convErr := strconv.Atoi(rest[:i]); convErr == nil {
+				line = l
+				msg = strings.TrimSpace(rest[i+1:])
+			}
+		}
+	}
+	msg = strings.ReplaceAll(msg, "scenarios.plain", "scenario")
+	return &Error{File: file, Line: line, Msg: msg}
+}
+
+func (s *Scenario) errf(line int, field, format string, args ...any) error {
+	return &Error{File: s.File, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (s *Scenario) validate() error {
+	t := &s.Target
+	switch {
+	case t.URL == "" && t.Service == "":
+		return s.errf(t.pos.Line("url"), "target", "needs url: (http://host:port) or service: (guard, ioc, guard+ioc, echo)")
+	case t.URL != "" && t.Service != "":
+		return s.errf(t.pos.Line("service"), "target", "give url or service, not both")
+	case t.URL != "":
+		if err := checkURL(t.URL); err != nil {
+			return s.errf(t.pos.Line("url"), "target.url", "%v", err)
+		}
+	default:
+		if !KnownService(t.Service) {
+			return s.errf(t.pos.Line("service"), "target.service", "unknown bundled service %q (want one of %s)", t.Service, strings.Join(Services, ", "))
+		}
+	}
+	if t.Timeout < 0 {
+		return s.errf(t.pos.Line("timeout"), "target.timeout", "must be > 0")
+	}
+	if t.Timeout == 0 {
+		t.Timeout = Duration(defaultTimeout)
+	}
+	if err := s.validateClients(&s.Clients, "clients"); err != nil {
+		return err
+	}
+	if len(s.Requests) == 0 {
+		return s.errf(0, "requests", "at least one request is needed")
+	}
+	seen := map[string]bool{}
+	for i := range s.Requests {
+		if err := s.validateRequest(i, &s.Requests[i]); err != nil {
+			return err
+		}
+		if seen[s.Requests[i].Name] {
+			return s.errf(s.Requests[i].pos.Line("name"), fmt.Sprintf("requests[%d].name", i), "duplicate request name %q", s.Requests[i].Name)
+		}
+		seen[s.Requests[i].Name] = true
+	}
+	if err := s.validateOutcomes(); err != nil {
+		return err
+	}
+	if len(s.Phases) == 0 {
+		return s.errf(0, "phases", "at least one phase is needed")
+	}
+	measured := 0
+	phaseNames := map[string]bool{}
+	for i := range s.Phases {
+		p := &s.Phases[i]
+		if p.Name == "" {
+			p.Name = fmt.Sprintf("phase%d", i+1)
+		}
+		if err := p.validate(); err != nil {
+			var fe *fieldError
+			if errors.As(err, &fe) {
+				return s.errf(p.pos.Line(fe.field), fmt.Sprintf("phases[%d].%s", i, fe.field), "%s", fe.msg)
+			}
+			return err
+		}
+		if phaseNames[p.Name] {
+			return s.errf(p.pos.Line("name"), fmt.Sprintf("phases[%d].name", i), "duplicate phase name %q", p.Name)
+		}
+		phaseNames[p.Name] = true
+		if !p.Warmup {
+			measured++
+		}
+	}
+	if measured == 0 {
+		return s.errf(0, "phases", "every phase is a warm-up: at least one must be measured")
+	}
+	g := &s.Generator
+	if g.MaxWorkers < 0 {
+		return s.errf(g.pos.Line("max_workers"), "generator.max_workers", "must be >= 0")
+	}
+	if g.Drain < 0 {
+		return s.errf(g.pos.Line("drain"), "generator.drain", "must be >= 0")
+	}
+	if g.Drain == 0 {
+		g.Drain = t.Timeout
+	}
+	return nil
+}
+
+func (s *Scenario) validateClients(c *Clients, field string) error {
+	if c.Count < 0 {
+		return s.errf(c.pos.Line("count"), field+".count", "must be >= 0")
+	}
+	if c.Header == "" {
+		c.Header = "X-Forwarded-For"
+	}
+	if c.Count > 1<<24 {
+		return s.errf(c.pos.Line("count"), field+".count", "at most %d identities", 1<<24)
+	}
+	return nil
+}
+
+func (s *Scenario) validateRequest(i int, r *Request) error {
+	field := func(f string) string { return fmt.Sprintf("requests[%d].%s", i, f) }
+	if r.Name == "" {
+		r.Name = fmt.Sprintf("request%d", i+1)
+	}
+	if r.Kind == "" {
+		r.Kind = "http"
+	}
+	if r.Kind != "http" && r.Kind != "mcp" {
+		return s.errf(r.pos.Line("kind"), field("kind"), "unknown kind %q (want http or mcp)", r.Kind)
+	}
+	if r.Method == "" {
+		r.Method = http.MethodGet
+		if r.Kind == "mcp" || r.Body != "" || r.BodyFile != "" || r.BodySize > 0 || r.Generate != nil {
+			r.Method = http.MethodPost
+		}
+	}
+	r.Method = strings.ToUpper(r.Method)
+	switch r.Method {
+	case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS":
+	default:
+		return s.errf(r.pos.Line("method"), field("method"), "unknown HTTP method %q", r.Method)
+	}
+	if r.Path != "" && r.URL != "" {
+		return s.errf(r.pos.Line("url"), field("url"), "give path or url, not both")
+	}
+	if r.Path == "" && r.URL == "" {
+		r.Path = "/"
+	}
+	if r.Path != "" && !strings.HasPrefix(r.Path, "/") {
+		return s.errf(r.pos.Line("path"), field("path"), "must start with / (got %q)", r.Path)
+	}
+	if r.URL != "" {
+		if err := checkURL(r.URL); err != nil {
+			return s.errf(r.pos.Line("url"), field("url"), "%v", err)
+		}
+	}
+	if r.Weight < 0 {
+		return s.errf(r.pos.Line("weight"), field("weight"), "must be > 0")
+	}
+	if r.Weight == 0 {
+		r.Weight = 1
+	}
+	bodies := 0
+	for _, set := range []bool{r.Body != "", r.BodyFile != "", r.BodySize != 0, r.Generate != nil} {
+		if set {
+			bodies++
+		}
+	}
+	if bodies > 1 {
+		return s.errf(r.pos.line, field("body"), "give only one of body, body_file, body_size, generate")
+	}
+	switch {
+	case r.Body != "":
+		r.BodyBytes = []byte(r.Body)
+	case r.BodyFile != "":
+		p := r.BodyFile
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(s.dir, p)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return s.errf(r.pos.Line("body_file"), field("body_file"), "cannot read body file: %v", err)
+		}
+		r.BodyBytes = data
+	case r.BodySize < 0:
+		return s.errf(r.pos.Line("body_size"), field("body_size"), "must be > 0")
+	case r.BodySize > 0:
+		if r.BodySize > 64<<20 {
+			return s.errf(r.pos.Line("body_size"), field("body_size"), "at most 64 MiB")
+		}
+		r.BodyBytes = FillerBody(r.BodySize)
+	}
+	if g := r.Generate; g != nil {
+		if g.Corpus == "" {
+			g.Corpus = "ioc"
+		}
+		if !KnownCorpus(g.Corpus) {
+			return s.errf(g.pos.Line("corpus"), field("generate.corpus"), "unknown corpus %q (want ioc)", g.Corpus)
+		}
+		if g.Min <= 0 {
+			g.Min = 1
+		}
+		if g.Max == 0 {
+			g.Max = g.Min
+		}
+		if g.Max < g.Min {
+			return s.errf(g.pos.Line("max"), field("generate.max"), "must be >= min (%d)", g.Min)
+		}
+		if g.Hot < 0 {
+			return s.errf(g.pos.Line("hot"), field("generate.hot"), "must be >= 0")
+		}
+		if g.Template == "" && r.Kind == "http" {
+			g.Template = `{"iocs": {{iocs}}}`
+		}
+	}
+	if r.Kind == "mcp" {
+		if r.Tool == "" {
+			return s.errf(r.pos.Line("tool"), field("tool"), "an mcp request needs tool: (the MCP tool to call)")
+		}
+		if r.Arguments == "" {
+			r.Arguments = "{}"
+		}
+	} else if r.Tool != "" || r.Arguments != "" {
+		return s.errf(r.pos.Line("tool"), field("tool"), "tool and arguments are for kind: mcp")
+	}
+	if r.Clients != nil {
+		if err := s.validateClients(r.Clients, field("clients")); err != nil {
+			return err
+		}
+	}
+	for k := range r.Headers {
+		if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " :\r\n") {
+			return s.errf(r.pos.Line("headers"), field("headers"), "invalid header name %q", k)
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) validateOutcomes() error {
+	o := &s.Outcomes
+	parse := func(field string, in []string, def []statusRange) ([]statusRange, error) {
+		if len(in) == 0 {
+			return def, nil
+		}
+		var out []statusRange
+		for _, v := range in {
+			r, err := parseStatusRange(v)
+			if err != nil {
+				return nil, s.errf(o.pos.Line(field), "outcomes."+field, "%v", err)
+			}
+			out = append(out, r)
+		}
+		return out, nil
+	}
+	var err error
+	if o.success, err = parse("success", o.Success, defaultSuccess); err != nil {
+		return err
+	}
+	o.blocked, err = parse("blocked", o.Blocked, defaultBlocked)
+	return err
+}
+
+func parseStatusRange(v string) (statusRange, error) {
+	v = strings.TrimSpace(v)
+	lo, hi, isRange := strings.Cut(v, "-")
+	a, err1 := strconv.Atoi(strings.TrimSpace(lo))
+	b := a
+	var err2 error
+	if isRange {
+		b, err2 = strconv.Atoi(strings.TrimSpace(hi))
+	}
+	if err1 != nil || err2 != nil || a < 100 || b > 599 || b < a {
+		return statusRange{}, fmt.Errorf("%q is not a status or range (write 429 or \"200-399\")", v)
+	}
+	return statusRange{a, b}, nil
+}
+
+func in(rs []statusRange, code int) bool {
+	for _, r := range rs {
+		if code >= r.lo && code <= r.hi {
+			return true
+		}
+	}
+	return false
+}
+
+// Classify maps a response to exactly one outcome: blocked statuses first
+// (so a 403 stays "blocked" even inside a success range), then success,
+// and everything else — transport errors included — is an error.
+func (o *Outcomes) Classify(status int, transportErr bool) results.Outcome {
+	if transportErr || status == 0 {
+		return results.OutcomeError
+	}
+	succ, blk := o.success, o.blocked
+	if succ == nil {
+		succ = defaultSuccess
+	}
+	if blk == nil {
+		blk = defaultBlocked
+	}
+	if in(blk, status) {
+		return results.OutcomeBlocked
+	}
+	if in(succ, status) {
+		return results.OutcomeSuccess
+	}
+	return results.OutcomeError
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	return nil
+}
+
+// FillerBody returns a deterministic printable body of n bytes.
+func FillerBody(n int) []byte {
+	const pattern = "slogate-load-body-0123456789abcdefghijklmnopqrstuvwxyz\n"
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = pattern[i%len(pattern)]
+	}
+	return b
+}
+
+// PeakRate is the highest rate any phase asks for.
+func (s *Scenario) PeakRate() float64 {
+	peak := 0.0
+	for i := range s.Phases {
+		if r := s.Phases[i].PeakRate(); r > peak {
+			peak = r
+		}
+	}
+	return peak
+}

@@ -1,0 +1,304 @@
+package slo
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/slogate/slogate/results"
+)
+
+// Verdicts.
+const (
+	Pass         = "pass"
+	Fail         = "fail"
+	Inconclusive = "inconclusive"
+	Warning      = "warning"
+)
+
+// Options carry what an evaluation may compare against.
+type Options struct {
+	// Baseline, when set, enables the objectives' regression budgets.
+	Baseline *results.Result
+	// Significant, when set, tells whether the change of a metric between
+	// Baseline and the result is statistically significant. A budget broken
+	// by a change that is not significant does not fail: noise never fails
+	// a gate. When nil, every change counts.
+	Significant func(metric, phase, endpoint string) (significant bool, known bool)
+}
+
+// Evaluate checks r against set and returns the verdict to store in r.SLO.
+//
+// Run verdict: a failed key objective fails the run; otherwise the weighted
+// score 100·Σw(pass)/Σw(pass+fail) gives pass (≥ scoring.pass), warning
+// (≥ scoring.warning) or fail. If nothing failed but some objective could
+// not be judged, the run is inconclusive. A saturated generator or an
+// interrupted run makes the verdict inconclusive whatever the objectives
+// say: the numbers describe the generator, not (only) the service.
+func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
+	rep := results.SLOReport{Objectives: []results.ObjectiveResult{}}
+	var wPass, wFail float64
+	keyFailed, anyInconclusive := false, false
+	for i := range set.Objectives {
+		o := &set.Objectives[i]
+		or := evaluateOne(r, o, opts)
+		switch or.Verdict {
+		case Pass:
+			wPass += o.Weight
+		case Fail:
+			wFail += o.Weight
+			if o.Key {
+				keyFailed = true
+			}
+		default:
+			anyInconclusive = true
+		}
+		rep.Objectives = append(rep.Objectives, or)
+	}
+	if wPass+wFail > 0 {
+		score := math.Round(1000*wPass/(wPass+wFail)) / 10
+		rep.Score = &score
+	}
+	switch {
+	case keyFailed:
+		rep.Verdict = Fail
+		rep.Reasons = append(rep.Reasons, "a key objective failed")
+	case rep.Score != nil && *rep.Score < set.Scoring.Warning:
+		rep.Verdict = Fail
+	case rep.Score != nil && *rep.Score < set.Scoring.Pass:
+		rep.Verdict = Warning
+	case anyInconclusive:
+		rep.Verdict = Inconclusive
+		rep.Reasons = append(rep.Reasons, "some objectives could not be judged")
+	case len(set.Objectives) == 0:
+		rep.Verdict = Inconclusive
+		rep.Reasons = append(rep.Reasons, "no objectives to check")
+	default:
+		rep.Verdict = Pass
+	}
+	if r.Generator.Saturated {
+		rep.Reasons = append(rep.Reasons, "load generator could not hold the asked rate: "+strings.Join(r.Generator.Reasons, "; "))
+		rep.Verdict = Inconclusive
+	}
+	if r.Partial {
+		rep.Reasons = append(rep.Reasons, "the run was interrupted: the result is partial")
+		rep.Verdict = Inconclusive
+	}
+	return rep
+}
+
+// minSamples is how many requests a metric needs before it can be judged:
+// a percentile q needs n·(1−q) ≥ 5, so that at least five requests lie
+// beyond it (p99 needs 500, p99.9 needs 5000), as benchstat refuses to
+// over-claim on too few samples.
+func minSamples(metric string) int64 {
+	q := quantileOf(metric)
+	if q == 0 {
+		return 1
+	}
+	return int64(math.Ceil(5 / (1 - q/100)))
+}
+
+func quantileOf(metric string) float64 {
+	switch metric {
+	case "p50":
+		return 50
+	case "p75":
+		return 75
+	case "p90":
+		return 90
+	case "p95":
+		return 95
+	case "p99":
+		return 99
+	case "p999":
+		return 99.9
+	}
+	return 0
+}
+
+// scopeOf finds the summary an objective is about.
+func scopeOf(r *results.Result, o *Objective) (*results.Summary, string, error) {
+	switch {
+	case o.Phase != "":
+		p := r.Phase(o.Phase)
+		if p == nil {
+			return nil, "phase " + o.Phase, fmt.Errorf("the result has no phase %q", o.Phase)
+		}
+		return &p.Summary, "phase " + o.Phase, nil
+	case o.Endpoint != "":
+		e := r.Endpoint(o.Endpoint)
+		if e == nil {
+			return nil, "endpoint " + o.Endpoint, fmt.Errorf("the result has no endpoint %q", o.Endpoint)
+		}
+		return &e.Summary, "endpoint " + o.Endpoint, nil
+	}
+	return &r.Summary, "run", nil
+}
+
+// Value returns a metric of a summary in its unit (ms, fraction or req/s).
+func Value(s *results.Summary, metric string) float64 {
+	switch metric {
+	case "min":
+		return s.LatencyMs.Min
+	case "mean":
+		return s.LatencyMs.Mean
+	case "max":
+		return s.LatencyMs.Max
+	case "p50":
+		return s.LatencyMs.P50
+	case "p90":
+		return s.LatencyMs.P90
+	case "p95":
+		return s.LatencyMs.P95
+	case "p99":
+		return s.LatencyMs.P99
+	case "p999":
+		return s.LatencyMs.P999
+	case "error_rate":
+		return s.ErrorRate
+	case "block_rate":
+		return s.BlockRate
+	case "success_rate":
+		return s.SuccessRate
+	case "throughput":
+		return s.ThroughputRPS
+	case "request_rate":
+		return s.RequestRateRPS
+	case "success_throughput":
+		return s.SuccessRPS
+	}
+	return math.NaN()
+}
+
+// scopeValue reads a metric, from the encoded histogram when the summary
+// does not keep that percentile.
+func scopeValue(r *results.Result, o *Objective, s *results.Summary) float64 {
+	if o.Metric == "p75" {
+		set := r.Histograms.Run
+		if o.Phase != "" {
+			set = r.Histograms.Phases[o.Phase]
+		} else if o.Endpoint != "" {
+			set = r.Histograms.Endpoints[o.Endpoint]
+		}
+		if h, err := results.DecodeHistogram(set.Latency); err == nil {
+			return results.QuantileMs(h, 75)
+		}
+	}
+	return Value(s, o.Metric)
+}
+
+func evaluateOne(r *results.Result, o *Objective, opts Options) results.ObjectiveResult {
+	unit := MetricUnit(o.Metric)
+	out := results.ObjectiveResult{Name: o.Name, Objective: o.String(), Unit: unit, Key: o.Key, Weight: o.Weight}
+	s, scope, err := scopeOf(r, o)
+	out.Scope = scope
+	if err != nil {
+		out.Verdict, out.Detail = Inconclusive, err.Error()
+		return out
+	}
+	v := scopeValue(r, o, s)
+	out.Value = round(v)
+	if need := minSamples(o.Metric); s.Requests < need {
+		out.Verdict = Inconclusive
+		out.Detail = fmt.Sprintf("need >= %d requests to judge %s, have %d", need, o.Metric, s.Requests)
+		return out
+	}
+	verdict, detail := Pass, ""
+	if o.op != "" {
+		cmp := v
+		if o.relative {
+			if s.TargetRateRPS <= 0 {
+				out.Verdict, out.Detail = Inconclusive, "no asked rate to compare throughput with"
+				return out
+			}
+			cmp = v / s.TargetRateRPS
+			detail = fmt.Sprintf("%.1f%% of the asked %.0f req/s", 100*cmp, s.TargetRateRPS)
+		}
+		if !holds(o, cmp) {
+			verdict = Fail
+		}
+	}
+	if o.budget != nil {
+		bv, bdetail, bverdict := checkBudget(o, v, opts)
+		out.Baseline = bv
+		detail = joinDetail(detail, bdetail)
+		switch {
+		case bverdict == Fail:
+			verdict = Fail
+		case bverdict == Inconclusive && verdict == Pass && o.op == "":
+			verdict = Inconclusive
+		}
+	}
+	out.Verdict, out.Detail = verdict, detail
+	return out
+}
+
+func joinDetail(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
+
+func holds(o *Objective, v float64) bool {
+	switch o.op {
+	case "<":
+		return v < o.value
+	case "<=":
+		return v <= o.value
+	case ">":
+		return v > o.value
+	case ">=":
+		return v >= o.value
+	case "range":
+		return v >= o.lo && v <= o.hi
+	}
+	return false
+}
+
+// checkBudget applies a relative budget: change = (v − base)/base·100 %
+// must satisfy the budget's comparison. A broken budget whose change is not
+// statistically significant passes, with the reason in the detail.
+func checkBudget(o *Objective, v float64, opts Options) (*float64, string, string) {
+	if opts.Baseline == nil {
+		return nil, "no baseline: budget " + o.Budget + " not checked", Inconclusive
+	}
+	bs, _, err := scopeOf(opts.Baseline, o)
+	if err != nil {
+		return nil, "baseline: " + err.Error(), Inconclusive
+	}
+	bv := scopeValue(opts.Baseline, o, bs)
+	bvr := round(bv)
+	if bv == 0 {
+		if v == 0 {
+			return &bvr, "baseline and run both 0", Pass
+		}
+		return &bvr, "baseline value is 0: relative budget not defined", Inconclusive
+	}
+	change := (v - bv) / math.Abs(bv) * 100
+	ok := change <= o.budget.pct
+	if o.budget.op == ">=" {
+		ok = change >= o.budget.pct
+	}
+	detail := fmt.Sprintf("%+.1f%% vs baseline %g (budget %s)", change, bvr, o.Budget)
+	if ok {
+		return &bvr, detail, Pass
+	}
+	if opts.Significant != nil {
+		if sig, known := opts.Significant(o.Metric, o.Phase, o.Endpoint); known && !sig {
+			return &bvr, detail + ", but the change is not significant", Pass
+		}
+	}
+	return &bvr, detail, Fail
+}
+
+func round(v float64) float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0
+	}
+	return math.Round(v*1e6) / 1e6
+}

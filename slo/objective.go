@@ -1,0 +1,381 @@
+package slo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Objective is one SLO: a metric over a scope compared with a threshold.
+//
+//	- {metric: p99, threshold: "< 200ms"}
+//	- {metric: block_rate, threshold: "1%..10%", phase: attack}
+//	- {metric: throughput, threshold: ">= 97%"}     # fraction of the asked rate
+//	- {metric: error_rate, threshold: "< 0.1%", endpoint: login, key: true, weight: 2}
+type Objective struct {
+	Name      string  `yaml:"name"`
+	Metric    string  `yaml:"metric"`
+	Threshold string  `yaml:"threshold"`
+	Phase     string  `yaml:"phase"`
+	Endpoint  string  `yaml:"endpoint"`
+	Key       bool    `yaml:"key"`
+	Weight    float64 `yaml:"weight"`
+	// Budget is a regression budget relative to a baseline, e.g. "<=+10%".
+	Budget string `yaml:"budget"`
+
+	Line int `yaml:"-"`
+
+	op       string  // < <= > >= range
+	value    float64 // in the metric's unit (ms, fraction, req/s)
+	lo, hi   float64 // range bounds
+	relative bool    // throughput given as a fraction of the asked rate
+	budget   *budget
+}
+
+type budget struct {
+	op  string  // <= or >=
+	pct float64 // signed percent change allowed
+}
+
+// Set is a list of objectives with the file they came from.
+type Set struct {
+	File       string
+	Objectives []Objective
+	Scoring    Scoring
+}
+
+// Scoring turns weighted objective results into pass / warning / fail
+// (Keptn-style): score = 100 × Σ weight(passed) / Σ weight.
+type Scoring struct {
+	Pass    float64 `yaml:"pass"`    // score at or above: pass (default 100)
+	Warning float64 `yaml:"warning"` // at or above: warning (default: same as pass)
+}
+
+// Metric kinds and their units.
+const (
+	unitMs       = "ms"
+	unitFraction = "fraction"
+	unitRPS      = "req/s"
+)
+
+// MetricUnit returns the unit of a metric name, or "" if unknown.
+func MetricUnit(m string) string {
+	switch m {
+	case "min", "mean", "max", "p50", "p75", "p90", "p95", "p99", "p999":
+		return unitMs
+	case "error_rate", "block_rate", "success_rate":
+		return unitFraction
+	case "throughput", "request_rate", "success_throughput":
+		return unitRPS
+	}
+	return ""
+}
+
+// LoadFile reads an SLO file: either a list of objectives or a mapping
+// with `objectives:` (and optional `scoring:`).
+func LoadFile(path string) (*Set, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("loading SLO file: %w", err)
+	}
+	var doc yaml.Node
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%s: empty SLO file", path)
+		}
+		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty SLO file", path)
+	}
+	return FromNode(path, doc.Content[0])
+}
+
+// FromNode parses objectives from a YAML node (a scenario's `slo:` block or
+// an SLO file's root). A zero node yields an empty set.
+func FromNode(file string, n *yaml.Node) (*Set, error) {
+	set := &Set{File: file}
+	if n == nil || n.Kind == 0 {
+		return set, nil
+	}
+	list := n
+	if n.Kind == yaml.MappingNode {
+		var wrapper struct {
+			Objectives yaml.Node `yaml:"objectives"`
+			Scoring    Scoring   `yaml:"scoring"`
+		}
+		if err := decodeStrict(n, &wrapper); err != nil {
+			return nil, fmt.Errorf("%s: %v", file, err)
+		}
+		set.Scoring = wrapper.Scoring
+		list = &wrapper.Objectives
+		if list.Kind == 0 {
+			return nil, fmt.Errorf("%s: line %d: objectives: missing (a list of {metric, threshold})", file, n.Line)
+		}
+	}
+	if list.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("%s: line %d: objectives: must be a list of {metric, threshold}", file, list.Line)
+	}
+	for i, item := range list.Content {
+		var o Objective
+		if err := decodeStrict(item, &o); err != nil {
+			return nil, fmt.Errorf("%s: %v", file, err)
+		}
+		o.Line = item.Line
+		if err := o.compile(); err != nil {
+			field := fmt.Sprintf("objectives[%d]", i)
+			var fe *fieldErr
+			if errors.As(err, &fe) {
+				field += "." + fe.field
+				err = errors.New(fe.msg)
+			}
+			return nil, fmt.Errorf("%s: line %d: %s: %v", file, keyLine(item, fieldName(field)), field, err)
+		}
+		set.Objectives = append(set.Objectives, o)
+	}
+	if set.Scoring.Pass == 0 {
+		set.Scoring.Pass = 100
+	}
+	if set.Scoring.Warning == 0 || set.Scoring.Warning > set.Scoring.Pass {
+		set.Scoring.Warning = set.Scoring.Pass
+	}
+	return set, nil
+}
+
+func fieldName(path string) string {
+	if i := strings.LastIndex(path, "."); i >= 0 {
+		return path[i+1:]
+	}
+	return ""
+}
+
+func keyLine(n *yaml.Node, key string) int {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i].Line
+			}
+		}
+	}
+	return n.Line
+}
+
+func decodeStrict(n *yaml.Node, v any) error {
+	data, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		// Re-base yaml's line numbers (relative to the re-marshalled node).
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
+		if strings.HasPrefix(msg, "line ") {
+			rest := msg[len("line "):]
+			if j := strings.Index(rest, ":"); j > 0 {
+				if l, convErr := strconv.Atoi(rest[:j]); convErr == nil {
+					msg = fmt.Sprintf("line %d:%s", n.Line+l-1, rest[j+1:])
+				}
+			}
+		} else {
+			msg = fmt.Sprintf("line %d: %s", n.Line, msg)
+		}
+		msg = strings.ReplaceAll(msg, "slo.Objective", "objective")
+		return errors.New(msg)
+	}
+	return nil
+}
+
+type fieldErr struct{ field, msg string }
+
+func (e *fieldErr) Error() string { return e.field + ": " + e.msg }
+
+func ferr(field, format string, args ...any) error {
+	return &fieldErr{field, fmt.Sprintf(format, args...)}
+}
+
+// compile parses the threshold and budget.
+func (o *Objective) compile() error {
+	o.Metric = strings.ToLower(strings.TrimSpace(o.Metric))
+	if o.Metric == "p99.9" {
+		o.Metric = "p999"
+	}
+	unit := MetricUnit(o.Metric)
+	if unit == "" {
+		return ferr("metric", "unknown metric %q (want p50 p75 p90 p95 p99 p999 min mean max error_rate block_rate success_rate throughput request_rate)", o.Metric)
+	}
+	if o.Phase != "" && o.Endpoint != "" {
+		return ferr("endpoint", "scope an objective to a phase or an endpoint, not both")
+	}
+	if o.Weight < 0 {
+		return ferr("weight", "must be >= 0")
+	}
+	if o.Weight == 0 {
+		o.Weight = 1
+	}
+	if o.Threshold == "" && o.Budget == "" {
+		return ferr("threshold", "missing (e.g. \"< 200ms\", \"<= 0.1%%\", \"1%%..10%%\")")
+	}
+	if o.Threshold != "" {
+		if err := o.parseThreshold(unit); err != nil {
+			return ferr("threshold", "%v", err)
+		}
+	}
+	if o.Budget != "" {
+		b, err := parseBudget(o.Budget)
+		if err != nil {
+			return ferr("budget", "%v", err)
+		}
+		o.budget = b
+	}
+	if o.Name == "" {
+		o.Name = o.Metric
+		if o.Phase != "" {
+			o.Name += "@phase:" + o.Phase
+		}
+		if o.Endpoint != "" {
+			o.Name += "@endpoint:" + o.Endpoint
+		}
+	}
+	return nil
+}
+
+func (o *Objective) parseThreshold(unit string) error {
+	t := strings.TrimSpace(o.Threshold)
+	if lo, hi, ok := strings.Cut(t, ".."); ok {
+		a, relA, err := parseValue(lo, unit)
+		if err != nil {
+			return err
+		}
+		b, relB, err := parseValue(hi, unit)
+		if err != nil {
+			return err
+		}
+		if b < a {
+			return fmt.Errorf("range %q runs backwards", t)
+		}
+		o.op, o.lo, o.hi, o.relative = "range", a, b, relA || relB
+		return nil
+	}
+	for _, op := range []string{"<=", ">=", "<", ">"} {
+		if strings.HasPrefix(t, op) {
+			v, rel, err := parseValue(t[len(op):], unit)
+			if err != nil {
+				return err
+			}
+			o.op, o.value, o.relative = op, v, rel
+			return nil
+		}
+	}
+	return fmt.Errorf("%q needs a comparison: <, <=, >, >= or a range a..b", t)
+}
+
+// parseValue reads a threshold value in the metric's unit. Latency: "200ms",
+// "1.5s", "500us" (a bare number is ms). Fractions: "0.1%" or 0.001.
+// Throughput: "500" req/s, or "97%" of the asked rate (relative=true).
+func parseValue(s, unit string) (v float64, relative bool, err error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, false, errors.New("missing value")
+	}
+	switch unit {
+	case unitMs:
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f, false, nil
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, false, fmt.Errorf("%q is not a latency (write 200ms, 1.5s, 500us)", s)
+		}
+		return float64(d) / float64(time.Millisecond), false, nil
+	case unitFraction:
+		if strings.HasSuffix(s, "%") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, "%")), 64)
+			if err != nil || f < 0 || f > 100 {
+				return 0, false, fmt.Errorf("%q is not a percentage between 0%% and 100%%", s)
+			}
+			return f / 100, false, nil
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || f < 0 || f > 1 {
+			return 0, false, fmt.Errorf("%q is not a fraction 0..1 or a percentage like 0.1%%", s)
+		}
+		return f, false, nil
+	default: // req/s
+		if strings.HasSuffix(s, "%") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, "%")), 64)
+			if err != nil || f < 0 {
+				return 0, false, fmt.Errorf("%q is not a percentage of the asked rate", s)
+			}
+			return f / 100, true, nil
+		}
+		f, err := strconv.ParseFloat(strings.TrimSuffix(s, "rps"), 64)
+		if err != nil || f < 0 || math.IsInf(f, 0) {
+			return 0, false, fmt.Errorf("%q is not a rate in req/s (or a percentage of the asked rate)", s)
+		}
+		return f, false, nil
+	}
+}
+
+// parseBudget reads a relative budget like "<=+10%" or ">=-5%".
+func parseBudget(s string) (*budget, error) {
+	t := strings.ReplaceAll(strings.TrimSpace(s), " ", "")
+	var op string
+	switch {
+	case strings.HasPrefix(t, "<="):
+		op = "<="
+	case strings.HasPrefix(t, ">="):
+		op = ">="
+	default:
+		return nil, fmt.Errorf("%q: write a relative budget like \"<=+10%%\" or \">=-5%%\"", s)
+	}
+	num := strings.TrimPrefix(t[2:], "+")
+	if !strings.HasSuffix(num, "%") {
+		return nil, fmt.Errorf("%q: the budget is a percentage of the baseline (e.g. <=+10%%)", s)
+	}
+	f, err := strconv.ParseFloat(strings.TrimSuffix(num, "%"), 64)
+	if err != nil {
+		return nil, fmt.Errorf("%q: %v", s, err)
+	}
+	return &budget{op: op, pct: f}, nil
+}
+
+// String renders the objective as the user wrote it.
+func (o *Objective) String() string {
+	var parts []string
+	if o.Threshold != "" {
+		parts = append(parts, o.Metric+" "+strings.TrimSpace(o.Threshold))
+	}
+	if o.Budget != "" {
+		parts = append(parts, o.Metric+" "+o.Budget+" vs baseline")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Default returns the seed SLOs: P50 < 50 ms, P95 < 100 ms, P99 < 200 ms,
+// max < 500 ms, error rate < 0.1 %.
+func Default() *Set {
+	set := &Set{File: "default objectives", Scoring: Scoring{Pass: 100, Warning: 100}}
+	for _, o := range []Objective{
+		{Metric: "p50", Threshold: "< 50ms"},
+		{Metric: "p95", Threshold: "< 100ms"},
+		{Metric: "p99", Threshold: "< 200ms"},
+		{Metric: "max", Threshold: "< 500ms"},
+		{Metric: "error_rate", Threshold: "< 0.1%"},
+	} {
+		if err := o.compile(); err != nil {
+			panic(err)
+		}
+		set.Objectives = append(set.Objectives, o)
+	}
+	return set
+}
