@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/slogate/slogate/results"
@@ -25,6 +26,10 @@ const (
 
 // Options tune a run.
 type Options struct {
+	// Engine is "vegeta" (default) or another registered engine ("k6").
+	Engine string
+	// Script is a user's own k6 script (k6 engine).
+	Script string
 	// MaxWorkers overrides the scenario's generator.max_workers (0: keep).
 	MaxWorkers int
 	// Progress, when set, is called about once a second during the run.
@@ -52,6 +57,28 @@ func DefaultMaxWorkers(peakRate float64) int {
 		return 64
 	}
 	return int(math.Min(512, math.Max(32, math.Ceil(peakRate/4))))
+}
+
+// EngineFunc runs a job. The vegeta engine is built in; others register
+// themselves with RegisterEngine.
+type EngineFunc func(ctx context.Context, job plan.Job) (plan.Stats, error)
+
+var engines = map[string]EngineFunc{"vegeta": vegetaengine.Run}
+
+// RegisterEngine adds an engine under name (called from init).
+func RegisterEngine(name string, fn EngineFunc) { engines[name] = fn }
+
+// HasEngine reports whether name is a registered engine.
+func HasEngine(name string) bool { _, ok := engines[name]; return ok }
+
+// Engines lists the registered engines.
+func Engines() []string {
+	var out []string
+	for name := range engines {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // ErrInterrupted marks a result cut short by the caller (Ctrl-C).
@@ -89,7 +116,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		maxWorkers = DefaultMaxWorkers(s.PeakRate())
 	}
 
-	var sessions vegetaengine.SessionProvider
+	var sessions plan.SessionProvider
 	if hasMCP(s) {
 		mcp, err := plan.OpenMCPSessions(ctx, s, mix)
 		if err != nil {
@@ -103,15 +130,25 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	if opts.Progress != nil {
 		stopProgress = startProgress(rec, schedule, opts.Progress)
 	}
-	stats, err := vegetaengine.Run(ctx, vegetaengine.Config{
+	engine := opts.Engine
+	if engine == "" {
+		engine = "vegeta"
+	}
+	run, ok := engines[engine]
+	if !ok {
+		return nil, fmt.Errorf("unknown engine %q", engine)
+	}
+	stats, err := run(ctx, plan.Job{
 		Scenario:   s,
 		Schedule:   schedule,
 		Mix:        mix,
 		Recorder:   rec,
+		BaseURL:    baseURL,
 		MaxWorkers: maxWorkers,
 		Timeout:    s.Target.Timeout.D(),
 		Drain:      s.Generator.Drain.D(),
 		Sessions:   sessions,
+		Script:     opts.Script,
 	})
 	stopProgress()
 	if err != nil {
@@ -146,9 +183,20 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	if stats.Censored > 0 {
 		gen.Reasons = append(gen.Reasons, fmt.Sprintf("%d requests were never sent before the drain deadline (recorded as censored errors)", stats.Censored))
 	}
+	if stats.DroppedIterations > 0 {
+		gen.DroppedIterations = stats.DroppedIterations
+		gen.Saturated = true
+		gen.Reasons = append(gen.Reasons, fmt.Sprintf("k6 dropped %d iterations: it could not start them on schedule", stats.DroppedIterations))
+	}
+	if stats.Result != nil {
+		res := stats.Result
+		res.Generator = gen
+		res.Environment = Environment(s.Hash, targetName(s, baseURL), s.Target.Service)
+		return res, nil
+	}
 	res := rec.Result(results.Finish{
 		Scenario:    s.Name,
-		Engine:      "vegeta",
+		Engine:      engine,
 		StartedAt:   stats.Start,
 		Elapsed:     stats.Elapsed,
 		Partial:     stats.Interrupted,

@@ -16,10 +16,10 @@ import (
 
 // Objective is one SLO: a metric over a scope compared with a threshold.
 //
-//	- {metric: p99, threshold: "< 200ms"}
-//	- {metric: block_rate, threshold: "1%..10%", phase: attack}
-//	- {metric: throughput, threshold: ">= 97%"}     # fraction of the asked rate
-//	- {metric: error_rate, threshold: "< 0.1%", endpoint: login, key: true, weight: 2}
+//   - {metric: p99, threshold: "< 200ms"}
+//   - {metric: block_rate, threshold: "1%..10%", phase: attack}
+//   - {metric: throughput, threshold: ">= 97%"}     # fraction of the asked rate
+//   - {metric: error_rate, threshold: "< 0.1%", endpoint: login, key: true, weight: 2}
 type Objective struct {
 	Name      string  `yaml:"name"`
 	Metric    string  `yaml:"metric"`

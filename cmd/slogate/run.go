@@ -31,6 +31,7 @@ type runFlags struct {
 	quiet      bool
 	maxWorkers int
 	format     string
+	script     string
 }
 
 func newRunCmd() *cobra.Command {
@@ -51,7 +52,8 @@ P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
 	fl.StringVar(&f.target, "target", "", "target URL (alone: an ad-hoc GET test; with a scenario: replaces its target)")
 	fl.Float64Var(&f.rate, "rate", 0, "constant request rate per second (replaces the scenario's phases)")
 	fl.DurationVar(&f.duration, "duration", 0, "test duration with --rate (e.g. 30s)")
-	fl.StringVar(&f.engine, "engine", "vegeta", "load engine: vegeta")
+	fl.StringVar(&f.engine, "engine", "vegeta", "load engine: vegeta or k6")
+	fl.StringVar(&f.script, "script", "", "your own k6 script (with --engine k6)")
 	fl.StringVar(&f.sloFile, "slo", "", "SLO file (objectives) to gate on")
 	fl.StringVar(&f.baseline, "baseline", "", "baseline result for the objectives' regression budgets")
 	fl.StringVarP(&f.out, "out", "o", "", "write the result JSON here (atomically)")
@@ -115,8 +117,11 @@ func objectivesFor(sloFile string, s *scenarios.Scenario) (*slo.Set, error) {
 }
 
 func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
-	if f.engine != "vegeta" {
-		return badInput(fmt.Errorf("--engine %q: this build runs the vegeta engine", f.engine))
+	if !runner.HasEngine(f.engine) {
+		return badInput(fmt.Errorf("--engine %q: want one of %s", f.engine, strings.Join(runner.Engines(), ", ")))
+	}
+	if f.script != "" && f.engine != "k6" {
+		return badInput(errors.New("--script needs --engine k6"))
 	}
 	if f.format != "text" && f.format != "json" {
 		return badInput(fmt.Errorf("--format %q: want text or json", f.format))
@@ -143,7 +148,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := runner.Options{MaxWorkers: f.maxWorkers}
+	opts := runner.Options{MaxWorkers: f.maxWorkers, Engine: f.engine, Script: f.script}
 	stderr := cmd.ErrOrStderr()
 	live := !f.quiet && isTerminal(stderr)
 	if live {

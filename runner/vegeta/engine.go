@@ -26,48 +26,16 @@ import (
 
 	"github.com/slogate/slogate/results"
 	"github.com/slogate/slogate/runner/plan"
-	"github.com/slogate/slogate/scenarios"
 )
 
 // Version is the vegeta library version linked in.
 const Version = "v12.13.0"
 
-// Config is one attack.
-type Config struct {
-	Scenario   *scenarios.Scenario
-	Schedule   *plan.Schedule
-	Mix        *plan.Mix
-	Recorder   *results.Recorder
-	MaxWorkers int
-	Timeout    time.Duration // per request
-	Drain      time.Duration // how long past the schedule's end the backlog may be sent
-	// Transport, when set, replaces the default tuned transport (tests).
-	Transport http.RoundTripper
-	// Sessions prepares per-client state (MCP sessions) before the run.
-	Sessions SessionProvider
-}
-
-// SessionProvider adds per-request session headers (e.g. Mcp-Session-Id).
-type SessionProvider interface {
-	Decorate(req *http.Request, seq int64, endpoint int)
-}
-
-// Stats is what the engine saw of itself.
-type Stats struct {
-	Start       time.Time
-	Elapsed     time.Duration
-	Sent        int64 // requests handed to the transport
-	OnSchedule  int64 // sent no later than the schedule's end
-	Censored    int64 // never sent before the drain deadline
-	PinnedFrac  float64
-	Interrupted bool
-}
-
 // Run executes the attack until the schedule completes, the drain deadline
 // passes, or ctx is cancelled (then the result is partial).
-func Run(ctx context.Context, cfg Config) (Stats, error) {
+func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 	if cfg.MaxWorkers <= 0 {
-		return Stats{}, errors.New("vegeta engine: MaxWorkers must be set")
+		return plan.Stats{}, errors.New("vegeta engine: MaxWorkers must be set")
 	}
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
@@ -98,7 +66,7 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	placeholder := vegeta.Target{Method: http.MethodGet, URL: cfg.Mix.URL(0)}
 	targeter := func(t *vegeta.Target) error { *t = placeholder; return nil }
 
-	var stats Stats
+	var stats plan.Stats
 	pacer := &duePacer{schedule: cfg.Schedule, total: uint64(total)}
 	stats.Start = time.Now()
 	rt.start = stats.Start
@@ -164,7 +132,7 @@ done:
 	return stats, nil
 }
 
-func sample(cfg Config, start time.Time, res *vegeta.Result) results.Sample {
+func sample(cfg plan.Job, start time.Time, res *vegeta.Result) results.Sample {
 	seq := int64(res.Seq)
 	due, phase := cfg.Schedule.Due(seq)
 	sent := res.Timestamp.Sub(start)
@@ -222,7 +190,7 @@ type seqTransport struct {
 	mix        *plan.Mix
 	timeout    time.Duration
 	maxWorkers int64
-	sessions   SessionProvider
+	sessions   plan.SessionProvider
 	start      time.Time
 
 	inflight, started, pinned atomic.Int64

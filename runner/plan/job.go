@@ -1,0 +1,49 @@
+package plan
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/scenarios"
+)
+
+// Job is what an engine gets to run: the schedule, the mix, and the
+// recorder to fold every response into.
+type Job struct {
+	Scenario   *scenarios.Scenario
+	Schedule   *Schedule
+	Mix        *Mix
+	Recorder   *results.Recorder
+	BaseURL    string
+	MaxWorkers int
+	Timeout    time.Duration // per request
+	Drain      time.Duration // how long past the schedule's end the backlog may be sent
+	// Sessions adds per-client session headers (MCP), or is nil.
+	Sessions SessionProvider
+	// Script is a user's own k6 script (k6 engine only).
+	Script string
+	// Transport, when set, replaces the engine's HTTP transport (tests).
+	Transport http.RoundTripper
+}
+
+// SessionProvider adds per-request session headers (e.g. Mcp-Session-Id).
+type SessionProvider interface {
+	Decorate(req *http.Request, seq int64, endpoint int)
+}
+
+// Stats is what an engine saw of itself.
+type Stats struct {
+	Start       time.Time
+	Elapsed     time.Duration
+	Sent        int64 // requests handed to the transport
+	OnSchedule  int64 // sent no later than the schedule's end
+	Censored    int64 // never sent before the drain deadline
+	PinnedFrac  float64
+	Interrupted bool
+	// DroppedIterations is k6's dropped_iterations.
+	DroppedIterations int64
+	// Result, when an engine builds the whole result itself (k6 writes it
+	// from its output extension in a child process), replaces the recorder's.
+	Result *results.Result
+}
