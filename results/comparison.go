@@ -1,0 +1,47 @@
+package results
+
+import "time"
+
+// ComparisonSchema versions the compare output.
+const ComparisonSchema = "slogate.compare/v1"
+
+// Comparison is the outcome of `slogate compare BASE NEW`: per metric and
+// scope, the change and whether it is statistically significant. Package slo
+// computes it; results only defines and stores it (reports render it).
+type Comparison struct {
+	Schema   string        `json:"schema"`
+	Base     RunRef        `json:"base"`
+	New      RunRef        `json:"new"`
+	Method   string        `json:"method"` // how significance was decided
+	Alpha    float64       `json:"alpha"`
+	Warnings []string      `json:"warnings,omitempty"`
+	Metrics  []MetricDelta `json:"metrics"`
+}
+
+// RunRef identifies one side of a comparison (one result, or several
+// repeated runs of the same configuration).
+type RunRef struct {
+	Label     string    `json:"label"`
+	Files     []string  `json:"files,omitempty"`
+	Scenario  string    `json:"scenario"`
+	Runs      int       `json:"runs"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// MetricDelta is one row of a comparison. ImprovementPct is positive when
+// NEW is better: lower latency or error rate, higher throughput.
+type MetricDelta struct {
+	Metric         string   `json:"metric"`
+	Scope          string   `json:"scope"` // run | phase NAME | endpoint NAME
+	Unit           string   `json:"unit"`
+	Base           float64  `json:"base"`
+	New            float64  `json:"new"`
+	DeltaPct       float64  `json:"delta_pct"`
+	ImprovementPct float64  `json:"improvement_pct"`
+	CILowPct       float64  `json:"ci_low_pct"`
+	CIHighPct      float64  `json:"ci_high_pct"`
+	Significant    bool     `json:"significant"`
+	PValue         *float64 `json:"p_value,omitempty"`
+	Verdict        string   `json:"verdict"` // better | worse | no change | inconclusive
+	Note           string   `json:"note,omitempty"`
+}
