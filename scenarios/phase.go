@@ -39,7 +39,7 @@ type Phase struct {
 
 func (p *Phase) UnmarshalYAML(n *yaml.Node) error {
 	type plain Phase
-	if err := n.Decode((*plain)(p)); err != nil {
+	if err := decodeKnown(n, (*plain)(p)); err != nil {
 		return err
 	}
 	p.pos.capture(n)

@@ -119,7 +119,7 @@ var (
 
 func (t *Target) UnmarshalYAML(n *yaml.Node) error {
 	type plain Target
-	if err := n.Decode((*plain)(t)); err != nil {
+	if err := decodeKnown(n, (*plain)(t)); err != nil {
 		return err
 	}
 	t.pos.capture(n)
@@ -128,7 +128,7 @@ func (t *Target) UnmarshalYAML(n *yaml.Node) error {
 
 func (c *Clients) UnmarshalYAML(n *yaml.Node) error {
 	type plain Clients
-	if err := n.Decode((*plain)(c)); err != nil {
+	if err := decodeKnown(n, (*plain)(c)); err != nil {
 		return err
 	}
 	c.pos.capture(n)
@@ -137,7 +137,7 @@ func (c *Clients) UnmarshalYAML(n *yaml.Node) error {
 
 func (r *Request) UnmarshalYAML(n *yaml.Node) error {
 	type plain Request
-	if err := n.Decode((*plain)(r)); err != nil {
+	if err := decodeKnown(n, (*plain)(r)); err != nil {
 		return err
 	}
 	r.pos.capture(n)
@@ -146,7 +146,7 @@ func (r *Request) UnmarshalYAML(n *yaml.Node) error {
 
 func (g *Generate) UnmarshalYAML(n *yaml.Node) error {
 	type plain Generate
-	if err := n.Decode((*plain)(g)); err != nil {
+	if err := decodeKnown(n, (*plain)(g)); err != nil {
 		return err
 	}
 	g.pos.capture(n)
@@ -155,7 +155,7 @@ func (g *Generate) UnmarshalYAML(n *yaml.Node) error {
 
 func (o *Outcomes) UnmarshalYAML(n *yaml.Node) error {
 	type plain Outcomes
-	if err := n.Decode((*plain)(o)); err != nil {
+	if err := decodeKnown(n, (*plain)(o)); err != nil {
 		return err
 	}
 	o.pos.capture(n)
@@ -164,7 +164,7 @@ func (o *Outcomes) UnmarshalYAML(n *yaml.Node) error {
 
 func (g *Generator) UnmarshalYAML(n *yaml.Node) error {
 	type plain Generator
-	if err := n.Decode((*plain)(g)); err != nil {
+	if err := decodeKnown(n, (*plain)(g)); err != nil {
 		return err
 	}
 	g.pos.capture(n)

@@ -2,6 +2,9 @@ package scenarios
 
 import (
 	"fmt"
+	"reflect"
+	"sort"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -31,6 +34,33 @@ func (e *Error) Error() string {
 type positions struct {
 	line int
 	keys map[string]int
+}
+
+// decodeKnown decodes a mapping node into v (a pointer to a struct),
+// rejecting keys that v has no field for. yaml.v3's KnownFields does not
+// reach into types with their own UnmarshalYAML, so each of ours calls this.
+func decodeKnown(n *yaml.Node, v any) error {
+	if n.Kind == yaml.MappingNode {
+		known := map[string]bool{}
+		t := reflect.TypeOf(v).Elem()
+		for i := 0; i < t.NumField(); i++ {
+			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+			if name != "" && name != "-" {
+				known[name] = true
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; !known[k.Value] {
+				names := make([]string, 0, len(known))
+				for name := range known {
+					names = append(names, name)
+				}
+				sort.Strings(names)
+				return fmt.Errorf("line %d: unknown field %q (known: %s)", k.Line, k.Value, strings.Join(names, ", "))
+			}
+		}
+	}
+	return n.Decode(v)
 }
 
 func (p *positions) capture(n *yaml.Node) {
