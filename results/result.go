@@ -146,6 +146,9 @@ type Environment struct {
 	ScenarioHash  string `json:"scenario_hash"`
 	Target        string `json:"target"`
 	TargetService string `json:"target_service,omitempty"`
+	// TargetEnv is the bundled service's configuration (its env knobs):
+	// what a before/after comparison changed.
+	TargetEnv map[string]string `json:"target_env,omitempty"`
 }
 
 // SLOReport is the verdict stored with a result. Package slo computes it;

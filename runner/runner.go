@@ -192,6 +192,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		res := stats.Result
 		res.Generator = gen
 		res.Environment = Environment(s.Hash, targetName(s, baseURL), s.Target.Service)
+		res.Environment.TargetEnv = s.Target.Env
 		return res, nil
 	}
 	res := rec.Result(results.Finish{
@@ -203,6 +204,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		Environment: Environment(s.Hash, targetName(s, baseURL), s.Target.Service),
 		Generator:   gen,
 	})
+	res.Environment.TargetEnv = s.Target.Env
 	return res, nil
 }
 

@@ -32,6 +32,7 @@ type runFlags struct {
 	maxWorkers int
 	format     string
 	script     string
+	env        []string
 }
 
 func newRunCmd() *cobra.Command {
@@ -53,6 +54,7 @@ P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
 	fl.Float64Var(&f.rate, "rate", 0, "constant request rate per second (replaces the scenario's phases)")
 	fl.DurationVar(&f.duration, "duration", 0, "test duration with --rate (e.g. 30s)")
 	fl.StringVar(&f.engine, "engine", "vegeta", "load engine: vegeta or k6")
+	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE knob for the bundled target service (repeatable), e.g. ENABLE_MODEL_CACHE=false")
 	fl.StringVar(&f.script, "script", "", "your own k6 script (with --engine k6)")
 	fl.StringVar(&f.sloFile, "slo", "", "SLO file (objectives) to gate on")
 	fl.StringVar(&f.baseline, "baseline", "", "baseline result for the objectives' regression budgets")
@@ -94,6 +96,21 @@ func loadRunScenario(args []string, f *runFlags) (*scenarios.Scenario, error) {
 	if f.rate > 0 {
 		if err := s.OverrideLoad(f.rate, f.duration); err != nil {
 			return nil, err
+		}
+	}
+	if len(f.env) > 0 {
+		if s.Target.Service == "" {
+			return nil, errors.New("--env sets knobs of a bundled target service; this scenario targets a URL")
+		}
+		if s.Target.Env == nil {
+			s.Target.Env = map[string]string{}
+		}
+		for _, kv := range f.env {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return nil, fmt.Errorf("--env %q: want KEY=VALUE", kv)
+			}
+			s.Target.Env[k] = v
 		}
 	}
 	return s, nil
