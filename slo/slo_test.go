@@ -1,0 +1,219 @@
+package slo
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slogate/slogate/results"
+)
+
+// synthetic builds a result whose latencies are exactly the given values
+// (ms), with n429 blocked and nErr failed requests added at 1 ms.
+func synthetic(latMs []float64, n429, nErr int, targetRate float64) *results.Result {
+	rec := results.NewRecorder(results.Plan{
+		Phases:    []results.PhaseSpec{{Name: "main", Kind: "constant", Duration: 10 * time.Second, Planned: int64(targetRate * 10)}},
+		Endpoints: []string{"home"},
+	})
+	add := func(ms float64, o results.Outcome, status int) {
+		d := time.Duration(ms * float64(time.Millisecond))
+		rec.Record(results.Sample{Latency: d, ServiceLatency: d, Outcome: o, Status: status})
+	}
+	for _, ms := range latMs {
+		add(ms, results.OutcomeSuccess, 200)
+	}
+	for i := 0; i < n429; i++ {
+		add(1, results.OutcomeBlocked, 429)
+	}
+	for i := 0; i < nErr; i++ {
+		add(1, results.OutcomeError, 500)
+	}
+	return rec.Result(results.Finish{Scenario: "s", Engine: "test", Elapsed: 10 * time.Second})
+}
+
+func uniform(n int, lo, hi float64) []float64 {
+	out := make([]float64, n)
+	for i := range out {
+		out[i] = lo + (hi-lo)*float64(i)/float64(n-1)
+	}
+	return out
+}
+
+func parse(t *testing.T, doc string) *Set {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "slo.yaml")
+	if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := LoadFile(p)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	return set
+}
+
+func verdicts(rep results.SLOReport) []string {
+	var out []string
+	for _, o := range rep.Objectives {
+		out = append(out, o.Verdict)
+	}
+	return out
+}
+
+func TestEvaluateThresholds(t *testing.T) {
+	r := synthetic(uniform(1000, 1, 100), 50, 2, 106) // 1052 requests, 0.19 % errors
+	set := parse(t, `objectives:
+  - {metric: p50, threshold: "< 60ms"}
+  - {metric: p99, threshold: "<= 0.05s"}
+  - {metric: max, threshold: "< 500ms"}
+  - {metric: block_rate, threshold: "1%..10%"}
+  - {metric: error_rate, threshold: "< 0.1%"}
+  - {metric: throughput, threshold: ">= 97%"}
+  - {metric: throughput, threshold: ">= 200"}
+  - {metric: p75, threshold: "< 80ms"}
+`)
+	rep := Evaluate(r, set, Options{})
+	want := []string{"pass", "fail", "pass", "pass", "fail", "pass", "fail", "pass"}
+	got := verdicts(rep)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("objective %d (%s): %s (value %v), want %s", i, rep.Objectives[i].Objective, got[i], rep.Objectives[i].Value, want[i])
+		}
+	}
+	if rep.Verdict != Fail {
+		t.Errorf("verdict %s, want fail", rep.Verdict)
+	}
+}
+
+func TestTooFewSamplesIsInconclusive(t *testing.T) {
+	r := synthetic(uniform(100, 1, 10), 0, 0, 10)
+	rep := Evaluate(r, Default(), Options{})
+	var p99 results.ObjectiveResult
+	for _, o := range rep.Objectives {
+		if o.Name == "p99" {
+			p99 = o
+		}
+	}
+	if p99.Verdict != Inconclusive || !strings.Contains(p99.Detail, "need >= 500") {
+		t.Errorf("p99 on 100 samples: %+v", p99)
+	}
+	if rep.Verdict != Inconclusive {
+		t.Errorf("verdict %s, want inconclusive", rep.Verdict)
+	}
+}
+
+func TestSaturatedOrPartialIsInconclusive(t *testing.T) {
+	r := synthetic(uniform(1000, 1, 10), 0, 0, 100)
+	if v := Evaluate(r, Default(), Options{}).Verdict; v != Pass {
+		t.Fatalf("baseline verdict %s, want pass", v)
+	}
+	r.Generator.Saturated = true
+	r.Generator.Reasons = []string{"sent 50% on schedule"}
+	rep := Evaluate(r, Default(), Options{})
+	if rep.Verdict != Inconclusive || !strings.Contains(strings.Join(rep.Reasons, " "), "50% on schedule") {
+		t.Errorf("saturated: %+v", rep)
+	}
+	r.Generator.Saturated = false
+	r.Partial = true
+	if v := Evaluate(r, Default(), Options{}).Verdict; v != Inconclusive {
+		t.Errorf("partial: verdict %s, want inconclusive", v)
+	}
+}
+
+func TestScopes(t *testing.T) {
+	r := synthetic(uniform(1000, 1, 10), 0, 0, 100)
+	set := parse(t, `- {metric: p50, threshold: "< 50ms", phase: main}
+- {metric: p50, threshold: "< 50ms", endpoint: home}
+- {metric: p50, threshold: "< 50ms", phase: nope}
+`)
+	got := verdicts(Evaluate(r, set, Options{}))
+	if got[0] != Pass || got[1] != Pass || got[2] != Inconclusive {
+		t.Errorf("verdicts %v, want pass, pass, inconclusive (no such phase)", got)
+	}
+}
+
+func TestKeyObjectiveAndScoring(t *testing.T) {
+	r := synthetic(uniform(1000, 1, 100), 0, 0, 100) // p50 ≈ 50.5, p95 ≈ 95
+	// Three objectives, weights 3:1:1, one light objective fails: score 80.
+	set := parse(t, `objectives:
+  - {metric: p50, threshold: "< 60ms", weight: 3}
+  - {metric: p95, threshold: "< 50ms"}
+  - {metric: max, threshold: "< 1s"}
+scoring: {pass: 90, warning: 75}
+`)
+	rep := Evaluate(r, set, Options{})
+	if rep.Verdict != Warning || rep.Score == nil || *rep.Score != 80 {
+		t.Errorf("weighted: verdict %s score %v, want warning 80", rep.Verdict, rep.Score)
+	}
+	set = parse(t, `objectives:
+  - {metric: p50, threshold: "< 60ms", weight: 3}
+  - {metric: p95, threshold: "< 50ms", key: true}
+  - {metric: max, threshold: "< 1s"}
+scoring: {pass: 50, warning: 10}
+`)
+	if rep := Evaluate(r, set, Options{}); rep.Verdict != Fail {
+		t.Errorf("failed key objective: verdict %s, want fail", rep.Verdict)
+	}
+}
+
+func TestRelativeBudgets(t *testing.T) {
+	base := synthetic(uniform(1000, 1, 100), 0, 0, 100)
+	slower := synthetic(uniform(1000, 1.2, 120), 0, 0, 100) // +20 %
+	set := parse(t, `- {metric: p99, budget: "<=+10%"}
+- {metric: p50, threshold: "< 200ms", budget: "<=+25%"}
+`)
+	rep := Evaluate(slower, set, Options{Baseline: base})
+	if got := verdicts(rep); got[0] != Fail || got[1] != Pass {
+		t.Errorf("budgets: %v (%+v)", got, rep.Objectives)
+	}
+	// The same breach, judged not significant, passes: noise never fails a gate.
+	rep = Evaluate(slower, set, Options{Baseline: base, Significant: func(string, string, string) (bool, bool) { return false, true }})
+	if got := verdicts(rep); got[0] != Pass || !strings.Contains(rep.Objectives[0].Detail, "not significant") {
+		t.Errorf("non-significant breach: %v %+v", got, rep.Objectives[0])
+	}
+	// Without a baseline a pure budget cannot be judged.
+	if got := verdicts(Evaluate(slower, set, Options{})); got[0] != Inconclusive {
+		t.Errorf("no baseline: %v", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct{ doc, want string }{
+		{"objectives:\n  - {metric: p99}\n", "line 2: objectives[0].threshold"},
+		{"objectives:\n  - {metric: p99, threshold: \"~ 3\"}\n", "objectives[0].threshold"},
+		{"objectives:\n  - {metric: error_rate, threshold: \"< 150%\"}\n", "objectives[0].threshold"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1ms\", budget: \"10%\"}\n", "objectives[0].budget"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1ms\", phase: a, endpoint: b}\n", "objectives[0].endpoint"},
+		{"objectives:\n  - {metric: p99, treshold: \"< 1ms\"}\n", "line 2"},
+		{"objectives: 3\n", "must be a list"},
+		{"scoring: {pass: 1}\n", "objectives: missing"},
+	}
+	for _, c := range cases {
+		p := filepath.Join(t.TempDir(), "bad.yaml")
+		os.WriteFile(p, []byte(c.doc), 0o644)
+		_, err := LoadFile(p)
+		if err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want file name and %q", c.doc, err, c.want)
+		}
+	}
+}
+
+func FuzzLoadObjectives(f *testing.F) {
+	f.Add([]byte("objectives:\n  - {metric: p99, threshold: \"< 200ms\"}\n"))
+	f.Add([]byte("- {metric: block_rate, threshold: \"1%..10%\", phase: x}\n"))
+	f.Add([]byte("- {metric: throughput, threshold: \">= 97%\", budget: \">=-5%\"}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p := filepath.Join(t.TempDir(), "f.yaml")
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		set, err := LoadFile(p)
+		if err != nil {
+			return
+		}
+		r := synthetic(uniform(10, 1, 2), 1, 1, 1)
+		_ = Evaluate(r, set, Options{Baseline: r})
+	})
+}
