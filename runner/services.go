@@ -60,6 +60,23 @@ func StartService(ctx context.Context, name string, env map[string]string) (stri
 	return url, stop, nil
 }
 
+// EchoHandler answers every request with 200 "ok" after delay.
+func EchoHandler(delay time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if delay > 0 {
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+}
+
 // StartEcho starts a minimal upstream on 127.0.0.1 that answers every path
 // with 200 "ok" after DELAY_MS milliseconds (default 0).
 func StartEcho(_ context.Context, env map[string]string) (string, func(), error) {
@@ -75,19 +92,7 @@ func StartEcho(_ context.Context, env map[string]string) (string, func(), error)
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if delay > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("ok\n"))
-	}), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: EchoHandler(delay), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	return "http://" + ln.Addr().String(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# make bench: speed and memory figures (never part of make test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-bin/slogate}
+GOBIN_DIR=${GOBIN_DIR:-$PWD/bin/tools}
+mkdir -p "$GOBIN_DIR"
+if [ ! -x "$GOBIN_DIR/vegeta" ]; then
+	echo "installing the vegeta CLI v12.13.0 into $GOBIN_DIR"
+	GOBIN="$GOBIN_DIR" go install github.com/tsenart/vegeta/v12@v12.13.0
+fi
+echo "== Go benchmarks"
+go test -run '^$' -bench . -benchtime 2000x ./guardstub/... 2>/dev/null | grep -E '^(Benchmark|ok|PASS)' || true
+echo "== generator: slogate (vegeta engine) vs vegeta CLI"
+python3 scripts/bench_generator.py "$BIN" "$GOBIN_DIR/vegeta" "$@"
+for extra in scripts/bench_*.sh; do
+	[ -x "$extra" ] && [ "$extra" != "scripts/bench.sh" ] && "$extra"
+done
+exit 0
