@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/slogate/slogate/guardstub/guard"
+	"github.com/slogate/slogate/guardstub/ioc"
 )
 
 // StartFunc starts a bundled service on loopback and returns its base URL
@@ -16,7 +19,11 @@ type StartFunc func(ctx context.Context, env map[string]string) (baseURL string,
 
 var (
 	servicesMu sync.Mutex
-	services   = map[string]StartFunc{"echo": StartEcho}
+	services   = map[string]StartFunc{
+		"echo":  StartEcho,
+		"guard": guard.StartLocal,
+		"ioc":   ioc.StartLocal,
+	}
 )
 
 // RegisterService makes a bundled service available to scenarios.

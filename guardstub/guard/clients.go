@@ -1,0 +1,212 @@
+package guard
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// blockReason says why a client is in a timed block.
+type blockReason uint8
+
+const (
+	reasonNone blockReason = iota
+	reasonRateLimitViolations
+	reasonModel
+)
+
+func (r blockReason) String() string {
+	switch r {
+	case reasonRateLimitViolations:
+		return "rate_limit_violations"
+	case reasonModel:
+		return "ml_detection"
+	}
+	return ""
+}
+
+// client is everything the guard remembers about one client address. It is small
+// and fixed-size (~220 bytes) whatever the limits, so MAX_TRACKED_CLIENTS bounds
+// memory: about 300 bytes a client including the table's map entry.
+type client struct {
+	addr       netip.Addr
+	prev, next *client // LRU list of the shard, head = most recently seen
+
+	window        slidingCounter // allowed requests in SLIDING_WINDOW_SECONDS
+	violations    uint32         // 429s since the last block or quiet window
+	lastViolation int64          // unix ns
+	blockedUntil  int64          // unix ns; 0 = not blocked
+	offences      uint32         // blocks so far: the progressive-blocking exponent
+	reason        blockReason
+	risk          float32 // last risk score, for DYNAMIC_RATE_ADJUSTMENT
+	features      featureWindow
+}
+
+// blockFor puts c in a timed block starting at now and returns its length:
+// base · 2^offences with progressive blocking (base otherwise), capped at maxBlock.
+func (c *client) blockFor(now int64, reason blockReason, base, maxBlock time.Duration, progressive bool) time.Duration {
+	d := base
+	if progressive {
+		for i := uint32(0); i < c.offences && d < maxBlock; i++ {
+			d *= 2
+		}
+	}
+	d = min(d, maxBlock)
+	c.offences++
+	c.blockedUntil = now + int64(d)
+	c.reason = reason
+	c.violations = 0
+	return d
+}
+
+// clientTable is the bounded client state: shards, each a map plus an LRU list,
+// so memory is bounded by MAX_TRACKED_CLIENTS and a flood of distinct addresses
+// only ever evicts the clients seen least recently. A blocked client that keeps
+// sending stays at the front; one that goes quiet may be forgotten under pressure.
+type clientTable struct {
+	shards []clientShard
+	mask   uint64
+}
+
+type clientShard struct {
+	mu         sync.Mutex
+	clients    map[netip.Addr]*client
+	head, tail *client
+	capacity   int
+	evictions  uint64
+	_          [64]byte // keep shards on separate cache lines
+}
+
+// newClientTable spreads maxClients over 64 shards (one shard when it is small,
+// so the bound is exact): total capacity ≤ maxClients.
+func newClientTable(maxClients int) *clientTable {
+	n := 64
+	if maxClients < 64*64 {
+		n = 1
+	}
+	t := &clientTable{shards: make([]clientShard, n), mask: uint64(n - 1)}
+	for i := range t.shards {
+		t.shards[i].capacity = max(1, maxClients/n)
+		t.shards[i].clients = make(map[netip.Addr]*client, min(t.shards[i].capacity, 1024))
+	}
+	return t
+}
+
+func (t *clientTable) shard(a netip.Addr) *clientShard {
+	b := a.As16()
+	h := binary.LittleEndian.Uint64(b[:8]) ^ binary.LittleEndian.Uint64(b[8:])*0x9e3779b97f4a7c15
+	h ^= h >> 29
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 32
+	return &t.shards[h&t.mask]
+}
+
+// getLocked returns a's state, creating it (and evicting the least recently seen
+// client if the shard is full) and marking it most recently seen. s.mu must be held.
+func (s *clientShard) getLocked(a netip.Addr) *client {
+	if c := s.clients[a]; c != nil {
+		if s.head != c {
+			s.unlink(c)
+			s.pushFront(c)
+		}
+		return c
+	}
+	for len(s.clients) >= s.capacity && s.tail != nil {
+		old := s.tail
+		s.unlink(old)
+		delete(s.clients, old.addr)
+		s.evictions++
+	}
+	c := &client{addr: a}
+	s.clients[a] = c
+	s.pushFront(c)
+	return c
+}
+
+// lookupLocked returns a's state without creating or touching it.
+func (s *clientShard) lookupLocked(a netip.Addr) *client { return s.clients[a] }
+
+func (s *clientShard) pushFront(c *client) {
+	c.prev, c.next = nil, s.head
+	if s.head != nil {
+		s.head.prev = c
+	}
+	s.head = c
+	if s.tail == nil {
+		s.tail = c
+	}
+}
+
+func (s *clientShard) unlink(c *client) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		s.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		s.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+// stats counts tracked clients, clients blocked at now, and evictions so far.
+func (t *clientTable) stats(now int64) (tracked, blocked int, evictions uint64) {
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		tracked += len(s.clients)
+		evictions += s.evictions
+		for _, c := range s.clients {
+			if c.blockedUntil > now {
+				blocked++
+			}
+		}
+		s.mu.Unlock()
+	}
+	return tracked, blocked, evictions
+}
+
+// unblock lifts a timed block on a (admin DELETE) and gives it a fresh window.
+// It reports whether a block was active.
+func (t *clientTable) unblock(a netip.Addr, now int64) bool {
+	s := t.shard(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.lookupLocked(a)
+	if c == nil || c.blockedUntil <= now {
+		return false
+	}
+	c.blockedUntil, c.violations, c.reason, c.window = 0, 0, reasonNone, slidingCounter{}
+	return true
+}
+
+// globalCounter counts all requests the guard judged over the feature window,
+// for each client's share of traffic.
+type globalCounter struct {
+	mu        sync.Mutex
+	windowLen int64 // FEATURE_WINDOW_SECONDS in ns
+	window    slidingCounter
+}
+
+// add counts one request at now and returns the window's estimate.
+func (g *globalCounter) add(now int64) float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.window.add(now, g.windowLen)
+	return g.window.estimate(now, g.windowLen)
+}
+
+func (g *globalCounter) estimate(now int64) float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.window.start == 0 {
+		return 0
+	}
+	w := g.windowLen
+	c := g.window
+	c.roll(now, w)
+	return c.estimate(now, w)
+}

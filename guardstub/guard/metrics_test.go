@@ -1,0 +1,88 @@
+package guard
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestMetricsCountWhatHappened(t *testing.T) {
+	cfg := limitsConfig(5, 1.0) // cap 5
+	cfg.BlockThresholdViolations = 3
+	tg := startGuard(t, cfg)
+	st := tg.statuses("198.51.100.1", 12, time.Millisecond) // 5 allowed, 2 × 429, 1 × 403 (block starts), 4 × 403 (blocked)
+	for range 3 {
+		tg.req("198.51.100.2", http.MethodGet, "/", nil, "User-Agent", "sqlmap/1.0")
+	}
+	tg.get("198.51.100.3", "/api/docs")
+	tg.get("", "/health") // not judged
+	want := map[int]int{200: 6, 429: 2, 403: 8}
+	got := map[int]int{200: count(st, 200) + 1, 429: count(st, 429), 403: count(st, 403) + 3}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("statuses %v (plus 3 challenges, 1 allowed): %v, want %v", st, got, want)
+		}
+	}
+
+	fams := tg.scrape()
+	checks := []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"ddos_requests_total", []string{"action", "allowed"}, 6},
+		{"ddos_requests_total", []string{"action", "rate_limited"}, 2},
+		{"ddos_requests_total", []string{"action", "blocked"}, 5},
+		{"ddos_requests_total", []string{"action", "challenged"}, 3},
+		{"ddos_requests_blocked_total", []string{"reason", reasonLabelRateLimited}, 2},
+		{"ddos_requests_blocked_total", []string{"reason", reasonLabelViolations}, 1},
+		{"ddos_requests_blocked_total", []string{"reason", reasonLabelTimedBlock}, 4},
+		{"ddos_requests_blocked_total", []string{"reason", reasonLabelUserAgent}, 3},
+		{"ddos_blocks_started_total", []string{"reason", "rate_limit_violations"}, 1},
+		{"ddos_request_duration_seconds", []string{"action", "allowed"}, 6},
+		{"ddos_request_duration_seconds", []string{"action", "blocked"}, 5},
+		{"ddos_request_duration_seconds", []string{"action", "rate_limited"}, 2},
+		{"ddos_request_duration_seconds", []string{"action", "challenged"}, 3},
+		{"ddos_tracked_clients", nil, 2}, // .1 and .3; the challenged .2 never got state
+		{"ddos_active_blocked_ips", nil, 1},
+		{"cache_requests_total", nil, 0},
+		{"cache_hits_total", nil, 0},
+		{"ddos_upstream_errors_total", nil, 0},
+	}
+	for _, c := range checks {
+		if got := metricValue(fams, c.name, c.labels...); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	for _, name := range []string{"process_cpu_seconds_total", "process_resident_memory_bytes", "go_goroutines"} {
+		if fams[name] == nil {
+			t.Errorf("%s missing (process and Go collectors)", name)
+		}
+	}
+}
+
+func TestEachGuardHasItsOwnRegistry(t *testing.T) {
+	a := startGuard(t, testConfig())
+	b := startGuard(t, testConfig())
+	a.get("198.51.100.1", "/")
+	a.get("198.51.100.1", "/")
+	b.get("198.51.100.1", "/")
+	if va, vb := metricValue(a.scrape(), "ddos_requests_total", "action", "allowed"), metricValue(b.scrape(), "ddos_requests_total", "action", "allowed"); va != 2 || vb != 1 {
+		t.Errorf("two guards share counters: %v and %v, want 2 and 1", va, vb)
+	}
+}
+
+func TestCacheMetricsAfterScoring(t *testing.T) {
+	tg := startGuard(t, testConfig())
+	for range 30 { // past MIN_SAMPLES_REQUIRED, the clock frozen: identical features
+		tg.get("198.51.100.1", "/")
+	}
+	fams := tg.scrape()
+	lookups, hits := metricValue(fams, "cache_requests_total"), metricValue(fams, "cache_hits_total")
+	if lookups != 21 { // requests 10..30 are scored
+		t.Errorf("cache_requests_total = %v, want 21", lookups)
+	}
+	if hits <= 0 || hits >= lookups {
+		t.Errorf("cache_hits_total = %v of %v lookups", hits, lookups)
+	}
+}
