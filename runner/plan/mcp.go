@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -118,6 +119,23 @@ func (ms *MCPSessions) Decorate(req *http.Request, seq int64, e int) {
 	if s.version != "" {
 		req.Header.Set("Mcp-Protocol-Version", s.version)
 	}
+}
+
+// MCPFailure inspects a tools/call response (JSON or an SSE stream of
+// JSON-RPC messages) and returns why it failed, or "" when it succeeded: an
+// HTTP 200 that carries a JSON-RPC error or a tool result with isError is
+// an error, not a success.
+func MCPFailure(body []byte) string {
+	compact := bytes.ReplaceAll(body, []byte(" "), nil)
+	switch {
+	case len(bytes.TrimSpace(body)) == 0:
+		return ""
+	case bytes.Contains(compact, []byte(`"isError":true`)):
+		return "mcp: tool returned isError"
+	case bytes.Contains(compact, []byte(`"error":{`)) && !bytes.Contains(compact, []byte(`"result":`)):
+		return "mcp: JSON-RPC error"
+	}
+	return ""
 }
 
 // Close ends every session (the client sends DELETE to the server).

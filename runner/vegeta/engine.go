@@ -159,6 +159,11 @@ func sample(cfg plan.Job, start time.Time, res *vegeta.Result) results.Sample {
 	if !transportErr && s.Outcome == results.OutcomeError {
 		s.Error = "unexpected status " + strconv.Itoa(int(res.Code))
 	}
+	if s.Outcome == results.OutcomeSuccess && cfg.Mix.Kind(s.Endpoint) == "mcp" {
+		if msg := plan.MCPFailure(res.Body); msg != "" {
+			s.Outcome, s.Error = results.OutcomeError, msg
+		}
+	}
 	return s
 }
 

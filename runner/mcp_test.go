@@ -1,0 +1,51 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/slogate/slogate/guardstub/ioc"
+	"github.com/slogate/slogate/scenarios"
+)
+
+// MCP is a kind of target: real sessions (initialize through the go-sdk
+// client), then tools/call requests carrying each client's session id.
+func TestMCPRequestsAgainstRealServer(t *testing.T) {
+	url, stop, err := ioc.StartLocal(context.Background(), map[string]string{"PROVIDER_LATENCY_SCALE": "0", "RATE_LIMIT_SCALE": "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	doc := `name: mcp
+target: {url: "` + url + `"}
+clients: {count: 5}
+requests:
+  - {name: good, kind: mcp, path: /mcp, tool: analyze_iocs, arguments: '{"ioc_string": {{ioc}}}', generate: {min: 1, max: 1}}
+  - {name: unknown-tool, kind: mcp, path: /mcp, tool: no_such_tool, arguments: '{}'}
+phases: [{kind: constant, rate: 40, duration: 2s}]
+`
+	s, err := scenarios.Parse("mcp.yaml", "", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, bad := res.Endpoint("good"), res.Endpoint("unknown-tool")
+	if good.Requests == 0 || bad.Requests == 0 {
+		t.Fatalf("mix did not send both: %d / %d", good.Requests, bad.Requests)
+	}
+	if good.SuccessRate != 1 {
+		t.Errorf("analyze_iocs over MCP: success %.3f, errors %v", good.SuccessRate, good.Errors)
+	}
+	if bad.ErrorRate != 1 {
+		t.Errorf("unknown tool: error rate %.3f, want 1 (an HTTP 200 carrying a JSON-RPC error is an error)", bad.ErrorRate)
+	}
+	for msg := range bad.Errors {
+		if !strings.HasPrefix(msg, "mcp:") {
+			t.Errorf("unexpected error %q", msg)
+		}
+	}
+}
