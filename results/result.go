@@ -158,6 +158,32 @@ type SLOReport struct {
 	Score      *float64          `json:"score,omitempty"`
 	Reasons    []string          `json:"reasons,omitempty"`
 	Objectives []ObjectiveResult `json:"objectives"`
+	// ErrorBudget translates the run into error-budget terms, one entry per
+	// SLI derived from the objectives (availability, latency).
+	ErrorBudget []ErrorBudget `json:"error_budget,omitempty"`
+}
+
+// ErrorBudget is one SLI's error budget over a run, with the definitions
+// sloth and the SRE workbook use: budget = 1 − target; burn rate = bad
+// ratio / budget (1 spends exactly the budget over the SLO window);
+// budget spent by the run = burn rate × run duration / window.
+type ErrorBudget struct {
+	SLI         string  `json:"sli"`          // "availability" or "latency"
+	Objective   string  `json:"objective"`    // the objective the SLI comes from
+	Target      float64 `json:"target"`       // fraction of good events, e.g. 0.999
+	Budget      float64 `json:"budget"`       // 1 − target
+	BadEvents   int64   `json:"bad_events"`   // errors, or requests over the latency threshold
+	TotalEvents int64   `json:"total_events"` // measured requests
+	BadRatio    float64 `json:"bad_ratio"`
+	BurnRate    float64 `json:"burn_rate"`
+	WindowDays  float64 `json:"window_days"` // the SLO window assumed
+	RunSeconds  float64 `json:"run_seconds"` // measured duration of the run
+	// BudgetSpent is the fraction of the window's budget the run consumed
+	// if its traffic were production traffic: burn_rate × run / window.
+	BudgetSpent float64 `json:"budget_spent"`
+	// ExhaustedInHours is window / burn_rate: how long the whole budget
+	// would last at this run's burn rate (absent when nothing burned).
+	ExhaustedInHours float64 `json:"exhausted_in_hours,omitempty"`
 }
 
 // ObjectiveResult is one objective's outcome.

@@ -77,6 +77,47 @@ func WriteVerdict(w io.Writer, rep *SLOReport) {
 	for _, reason := range rep.Reasons {
 		fmt.Fprintf(w, "  - %s\n", reason)
 	}
+	writeErrorBudget(w, rep.ErrorBudget)
+}
+
+// writeErrorBudget prints the error-budget table beside the verdict.
+func writeErrorBudget(w io.Writer, budgets []ErrorBudget) {
+	if len(budgets) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nERROR BUDGET (%g-day SLO window; burn rate 1 spends exactly the budget in the window)\n", budgets[0].WindowDays)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SLI\tTARGET\tBAD\tBURN RATE\tSPENT BY RUN\tBUDGET LASTS")
+	for _, b := range budgets {
+		lasts := "forever"
+		if b.ExhaustedInHours > 0 {
+			lasts = formatHours(b.ExhaustedInHours)
+		}
+		fmt.Fprintf(tw, "%s (%s)\t%s\t%s (%d/%d)\t%.2f×\t%s of %gd\t%s\n",
+			b.SLI, b.Objective, trimPct(b.Target), trimPct(b.BadRatio), b.BadEvents, b.TotalEvents,
+			b.BurnRate, trimPct(b.BudgetSpent), b.WindowDays, lasts)
+	}
+	tw.Flush()
+}
+
+func trimPct(f float64) string {
+	if v := 100 * f; v != 0 && v < 0.01 {
+		return fmt.Sprintf("%.2g%%", v)
+	}
+	s := fmt.Sprintf("%.4f", 100*f)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	return s + "%"
+}
+
+func formatHours(h float64) string {
+	switch {
+	case h >= 48:
+		return fmt.Sprintf("%.1f d", h/24)
+	case h >= 1:
+		return fmt.Sprintf("%.1f h", h)
+	default:
+		return fmt.Sprintf("%.0f min", h*60)
+	}
 }
 
 // FormatValue renders a metric value in its unit.

@@ -190,8 +190,14 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	}
 	if stats.Result != nil {
 		res := stats.Result
+		if opts.Script != "" && res.Generator.PlannedReqs > 0 {
+			// A user's own script: its schedule is k6's, not the placeholder's.
+			gen.PlannedReqs = res.Generator.PlannedReqs
+		}
 		res.Generator = gen
+		k6Version := res.Environment.K6
 		res.Environment = Environment(s.Hash, targetName(s, baseURL), s.Target.Service)
+		res.Environment.K6 = k6Version
 		res.Environment.TargetEnv = s.Target.Env
 		return res, nil
 	}

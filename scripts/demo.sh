@@ -20,10 +20,10 @@ banner "2/4  the same scenario with the model cache ON (tuned)"
 after=$?
 
 banner "3/4  before → after: improvement and whether it is significant"
-"$BIN" compare "$OUT/before.json" "$OUT/after.json"
+"$BIN" compare "$OUT/before.json" "$OUT/after.json" --scope run
 
 banner "4/4  reports"
-"$BIN" compare "$OUT/before.json" "$OUT/after.json" --format html -o "$OUT/compare.html" >/dev/null 2>&1 \
+"$BIN" compare "$OUT/before.json" "$OUT/after.json" --format html -o "$OUT/compare.html" \
 	|| "$BIN" report "$OUT/after.json" --format html -o "$OUT/compare.html"
 "$BIN" report "$OUT/after.json" --format html -o "$OUT/report.html"
 echo "HTML report:     $OUT/report.html"

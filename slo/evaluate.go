@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/slogate/slogate/results"
 )
@@ -25,6 +26,25 @@ type Options struct {
 	// by a change that is not significant does not fail: noise never fails
 	// a gate. When nil, every change counts.
 	Significant func(metric, phase, endpoint string) (significant bool, known bool)
+	// BudgetWindow is the SLO window the error budget is expressed against
+	// (default DefaultBudgetWindow, 30 days).
+	BudgetWindow time.Duration
+
+	current *results.Result // the result being evaluated (set by Evaluate)
+}
+
+// baselineMismatch lists why the baseline cannot judge r's budgets: it is
+// from another scenario or machine (see Mismatches). Nil without budgets.
+func baselineMismatch(r *results.Result, set *Set, opts Options) []string {
+	if opts.Baseline == nil {
+		return nil
+	}
+	for i := range set.Objectives {
+		if set.Objectives[i].budget != nil {
+			return Mismatches([]*results.Result{opts.Baseline}, []*results.Result{r})
+		}
+	}
+	return nil
 }
 
 // Evaluate checks r against set and returns the verdict to store in r.SLO.
@@ -37,6 +57,7 @@ type Options struct {
 // say: the numbers describe the generator, not (only) the service.
 func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
 	rep := results.SLOReport{Objectives: []results.ObjectiveResult{}}
+	opts.current = r
 	var wPass, wFail float64
 	keyFailed, anyInconclusive := false, false
 	for i := range set.Objectives {
@@ -76,6 +97,15 @@ func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
 	default:
 		rep.Verdict = Pass
 	}
+	rep.ErrorBudget = ErrorBudgets(r, set, opts.BudgetWindow)
+	if reasons := baselineMismatch(r, set, opts); len(reasons) > 0 {
+		// DESIGN: a baseline from another scenario or machine is exit 3,
+		// unless the run failed on its own.
+		rep.Reasons = append(rep.Reasons, "the baseline is not comparable ("+strings.Join(reasons, "; ")+"): regression budgets not checked")
+		if rep.Verdict == Pass || rep.Verdict == Warning {
+			rep.Verdict = Inconclusive
+		}
+	}
 	if r.Generator.Saturated {
 		rep.Reasons = append(rep.Reasons, "load generator could not hold the asked rate: "+strings.Join(r.Generator.Reasons, "; "))
 		rep.Verdict = Inconclusive
@@ -96,7 +126,7 @@ func minSamples(metric string) int64 {
 	if q == 0 {
 		return 1
 	}
-	return int64(math.Ceil(5 / (1 - q/100)))
+	return int64(math.Ceil(5/(1-q/100) - 1e-9))
 }
 
 func quantileOf(metric string) float64 {
@@ -266,6 +296,9 @@ func holds(o *Objective, v float64) bool {
 func checkBudget(o *Objective, v float64, opts Options) (*float64, string, string) {
 	if opts.Baseline == nil {
 		return nil, "no baseline: budget " + o.Budget + " not checked", Inconclusive
+	}
+	if reasons := Mismatches([]*results.Result{opts.Baseline}, []*results.Result{opts.current}); len(reasons) > 0 {
+		return nil, "baseline not comparable: " + strings.Join(reasons, "; "), Inconclusive
 	}
 	bs, _, err := scopeOf(opts.Baseline, o)
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 )
 
 func newCheckCmd() *cobra.Command {
-	var sloFile, baselineFile, format string
+	var sloFile, baselineFile, format, historyDir string
 	cmd := &cobra.Command{
 		Use:   "check RESULT.json",
 		Short: "Gate an existing result on SLOs without re-running anything",
@@ -28,13 +28,11 @@ func newCheckCmd() *cobra.Command {
 					return badInput(err)
 				}
 			}
-			var baseline *results.Result
-			if baselineFile != "" {
-				if baseline, err = results.Read(baselineFile); err != nil {
-					return badInput(err)
-				}
+			baseline, err := resolveBaseline(baselineFile, historyDir, res.Scenario, res.Environment, res.StartedAt, cmd.ErrOrStderr())
+			if err != nil {
+				return badInput(err)
 			}
-			rep := slo.Evaluate(res, set, slo.Options{Baseline: baseline})
+			rep := slo.Evaluate(res, set, evalOptions(baseline, res))
 			res.SLO = &rep
 			out := cmd.OutOrStdout()
 			switch format {
@@ -51,7 +49,8 @@ func newCheckCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&sloFile, "slo", "", "SLO file (default: the seed objectives)")
-	cmd.Flags().StringVar(&baselineFile, "baseline", "", "baseline result for regression budgets")
+	cmd.Flags().StringVar(&baselineFile, "baseline", "", "baseline for regression budgets: a result file, last-pass or median-of:N (from the history)")
+	cmd.Flags().StringVar(&historyDir, "history", "", historyFlagHelp)
 	cmd.Flags().StringVar(&format, "format", "text", "text or json")
 	return cmd
 }

@@ -41,6 +41,9 @@ var rootCmd = &cobra.Command{
 }
 
 func main() {
+	if invokedAsK6(os.Args[0]) {
+		runK6(os.Args[1:]) // exactly k6, with slogate's extensions
+	}
 	os.Exit(execute(os.Args[1:]))
 }
 

@@ -33,6 +33,13 @@ type runFlags struct {
 	format     string
 	script     string
 	env        []string
+	// history, repeats and A/B runs (history.go, repeat.go)
+	history     string
+	noHistory   bool
+	repeat      int
+	compareWith string
+	baseEnv     []string
+	reports     []string
 }
 
 func newRunCmd() *cobra.Command {
@@ -57,11 +64,17 @@ P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
 	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE knob for the bundled target service (repeatable), e.g. ENABLE_MODEL_CACHE=false")
 	fl.StringVar(&f.script, "script", "", "your own k6 script (with --engine k6)")
 	fl.StringVar(&f.sloFile, "slo", "", "SLO file (objectives) to gate on")
-	fl.StringVar(&f.baseline, "baseline", "", "baseline result for the objectives' regression budgets")
+	fl.StringVar(&f.baseline, "baseline", "", "baseline for the objectives' regression budgets: a result file, last-pass or median-of:N (from the history)")
+	fl.StringVar(&f.history, "history", "", historyFlagHelp)
+	fl.BoolVar(&f.noHistory, "no-history", false, "do not store this run in the results history")
+	fl.IntVar(&f.repeat, "repeat", 1, "run N times: writes every run (--out r.json → r-1.json ...) and gates on their merged histograms")
+	fl.StringVar(&f.compareWith, "compare-with", "", "A/B: also run this baseline scenario, interleaved (base, new, base, new ...), --repeat times each, and compare")
+	fl.StringArrayVar(&f.baseEnv, "base-env", nil, "A/B: KEY=VALUE knob for the baseline side's bundled target (repeatable; the baseline scenario defaults to this one)")
 	fl.StringVarP(&f.out, "out", "o", "", "write the result JSON here (atomically)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress line")
 	fl.IntVar(&f.maxWorkers, "max-workers", 0, "cap on concurrent requests (default: from the peak rate)")
 	fl.StringVar(&f.format, "format", "text", "what to print: text or json")
+	fl.StringArrayVar(&f.reports, "report", nil, "also write a report, FORMAT=FILE (text, markdown, json, junit, html; repeatable; Markdown is appended to $GITHUB_STEP_SUMMARY when set)")
 	return cmd
 }
 
@@ -76,6 +89,9 @@ func loadRunScenario(args []string, f *runFlags) (*scenarios.Scenario, error) {
 		return nil, errors.New("--rate and --duration must be > 0")
 	}
 	if len(args) == 0 {
+		if f.script != "" {
+			return scriptScenario(f.script, f.target, f.rate)
+		}
 		if f.target == "" {
 			return nil, errors.New("give a scenario (file or built-in name) or --target URL --rate N --duration D")
 		}
@@ -143,6 +159,9 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	if f.format != "text" && f.format != "json" {
 		return badInput(fmt.Errorf("--format %q: want text or json", f.format))
 	}
+	if _, err := parseReportSpecs(f.reports, false); err != nil {
+		return badInput(fmt.Errorf("--report: %w", err))
+	}
 	s, err := loadRunScenario(args, f)
 	if err != nil {
 		return badInput(err)
@@ -151,11 +170,9 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	if err != nil {
 		return badInput(err)
 	}
-	var baseline *results.Result
-	if f.baseline != "" {
-		if baseline, err = results.Read(f.baseline); err != nil {
-			return badInput(err)
-		}
+	baseline, err := resolveBaseline(f.baseline, f.history, s.Name, runner.Environment(s.Hash, "", s.Target.Service), time.Time{}, cmd.ErrOrStderr())
+	if err != nil {
+		return badInput(err)
 	}
 	if f.out != "" {
 		if err := checkWritable(f.out); err != nil {
@@ -174,6 +191,9 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 				p.Elapsed.Seconds(), p.Total.Seconds(), p.Rate, p.P99Ms, 100*p.ErrorRate, 100*p.BlockRate)
 		}
 	}
+	if f.repeat != 1 || f.compareWith != "" || len(f.baseEnv) > 0 {
+		return runRepeated(ctx, cmd, args, f, s, set, baseline, opts)
+	}
 	res, err := runner.Run(ctx, s, opts)
 	if live {
 		fmt.Fprint(stderr, "\r\033[K")
@@ -181,18 +201,26 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	if err != nil {
 		return withCode(ExitBadInput, err)
 	}
-	return finish(cmd.OutOrStdout(), res, set, baseline, f.out, f.format)
+	return finish(cmd.OutOrStdout(), res, set, baseline, f.out, f.format, f.historyStore(stderr), f.reports)
 }
 
 // finish evaluates, writes and prints a result, and maps its verdict to
 // the exit code.
-func finish(stdout io.Writer, res *results.Result, set *slo.Set, baseline *results.Result, out, format string) error {
-	rep := slo.Evaluate(res, set, slo.Options{Baseline: baseline})
+// store, when set, appends the evaluated result to the history.
+func finish(stdout io.Writer, res *results.Result, set *slo.Set, baseline *results.Result, out, format string, store func(*results.Result) string, reports []string) error {
+	rep := slo.Evaluate(res, set, evalOptions(baseline, res))
 	res.SLO = &rep
+	stored := ""
+	if store != nil {
+		stored = store(res)
+	}
 	if out != "" {
 		if err := results.Write(out, res); err != nil {
 			return withCode(ExitBadInput, err)
 		}
+	}
+	if err := writeReports(reports, res); err != nil {
+		return withCode(ExitBadInput, fmt.Errorf("--report: %w", err))
 	}
 	switch format {
 	case "json":
@@ -205,6 +233,9 @@ func finish(stdout io.Writer, res *results.Result, set *slo.Set, baseline *resul
 		}
 		if out != "" {
 			fmt.Fprintf(stdout, "result written to %s\n", out)
+		}
+		if stored != "" {
+			fmt.Fprintf(stdout, "stored in history: %s\n", stored)
 		}
 	}
 	return verdictExit(rep.Verdict)

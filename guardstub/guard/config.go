@@ -101,8 +101,8 @@ type Config struct {
 	// (BATCH_PREDICTION_SIZE, default 100).
 	BatchPredictionSize int
 	// ModelCostIterations is the work of one uncached prediction: rounds of the
-	// simulated forest evaluation (MODEL_COST_ITERATIONS, default 150000, about
-	// 0.3–0.6 ms of one core here). It never changes a score; it makes a cache miss
+	// simulated forest evaluation (MODEL_COST_ITERATIONS, default 200000, about
+	// 0.75 ms of one core here). It never changes a score; it makes a cache miss
 	// cost what model inference costs, so turning the cache off is measurable. 0 = free.
 	ModelCostIterations int
 	// FeatureWindow is the span the per-client features cover (FEATURE_WINDOW_SECONDS,
@@ -168,7 +168,7 @@ func DefaultConfig() Config {
 		ModelCacheTTL:            300 * time.Second,
 		ModelCacheMaxSize:        10000,
 		BatchPredictionSize:      100,
-		ModelCostIterations:      150000,
+		ModelCostIterations:      200000,
 		FeatureWindow:            300 * time.Second,
 		MinSamplesRequired:       10,
 		SensitivityLevel:         SensitivityMedium,
@@ -193,10 +193,8 @@ func (c Config) Validate() error {
 	bad := func(name, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, args...)...))
 	}
-	if c.UpstreamURL != "" {
-		if u, err := url.Parse(c.UpstreamURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			bad("UPSTREAM_URL", "%q is not an http(s) URL with a host, e.g. http://127.0.0.1:8000", c.UpstreamURL)
-		}
+	if err := checkUpstreamURL(c.UpstreamURL); err != nil {
+		errs = append(errs, fmt.Errorf("UPSTREAM_URL: %w", err))
 	}
 	if c.DemoSlowChunks < 1 {
 		bad("DEMO_SLOW_CHUNKS", "%d must be ≥ 1", c.DemoSlowChunks)
@@ -272,7 +270,7 @@ type envKnob struct {
 
 // envKnobs lists every variable ConfigFromEnv reads, in the seed's names.
 var envKnobs = []envKnob{
-	{"UPSTREAM_URL", func(c *Config, v string) error { c.UpstreamURL = strings.TrimSpace(v); return nil }},
+	{"UPSTREAM_URL", upstreamKnob},
 	{"DEMO_UPSTREAM_ADDR", func(c *Config, v string) error { c.DemoUpstreamAddr = strings.TrimSpace(v); return nil }},
 	{"DEMO_SLOW_CHUNKS", intKnob(func(c *Config) *int { return &c.DemoSlowChunks })},
 	{"DEMO_SLOW_INTERVAL_MS", durationKnob(time.Millisecond, "milliseconds", func(c *Config) *time.Duration { return &c.DemoSlowInterval })},
@@ -358,8 +356,10 @@ func EnvNames() []string {
 func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	cfg := DefaultConfig()
 	var errs []error
-	if v, ok := lookup("UPSTREAM_BASE_URL"); ok && strings.TrimSpace(v) != "" {
-		cfg.UpstreamURL = strings.TrimSpace(v) // the original's name; UPSTREAM_URL wins
+	if v, ok := lookup("UPSTREAM_BASE_URL"); ok && strings.TrimSpace(v) != "" { // the original's name; UPSTREAM_URL wins
+		if err := upstreamKnob(&cfg, v); err != nil {
+			errs = append(errs, fmt.Errorf("UPSTREAM_BASE_URL: %w", err))
+		}
 	}
 	for _, k := range envKnobs {
 		v, ok := lookup(k.name)
@@ -385,6 +385,26 @@ func MapLookup(env map[string]string) func(string) (string, bool) {
 		v, ok := env[name]
 		return v, ok
 	}
+}
+
+func upstreamKnob(c *Config, v string) error {
+	v = strings.TrimSpace(v)
+	if err := checkUpstreamURL(v); err != nil {
+		return err
+	}
+	c.UpstreamURL = v
+	return nil
+}
+
+// checkUpstreamURL accepts "" (the demo upstream) or an http(s) URL with a host.
+func checkUpstreamURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL with a host, e.g. http://127.0.0.1:8000", v)
+	}
+	return nil
 }
 
 func intKnob(field func(*Config) *int) func(*Config, string) error {

@@ -102,7 +102,7 @@ func newMetrics(g *Guard) *metrics {
 
 // tableCollector reports the client table's size and the active blocks at scrape time.
 type tableCollector struct {
-	g                          *Guard
+	g                         *Guard
 	tracked, blocked, evicted *prometheus.Desc
 }
 

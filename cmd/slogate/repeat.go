@@ -1,0 +1,352 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/spf13/cobra"
+
+	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/results/report"
+	"github.com/slogate/slogate/runner"
+	"github.com/slogate/slogate/scenarios"
+	"github.com/slogate/slogate/slo"
+)
+
+// maxRepeat bounds --repeat: beyond it the runs cost more than the
+// statistics gain (benchstat: "at least 10, ideally 20").
+const maxRepeat = 100
+
+// historyStore returns the function finish uses to store a run in the
+// history, or nil with --no-history.
+func (f *runFlags) historyStore(stderr io.Writer) func(*results.Result) string {
+	if f.noHistory {
+		return nil
+	}
+	dir := f.history
+	return func(r *results.Result) string { return appendHistory(dir, r, stderr) }
+}
+
+// runRepeated is `slogate run --repeat N` and the A/B form
+// (--compare-with / --base-env). Every run is evaluated, written (--out
+// r.json → r-1.json …, or r-base-1.json / r-new-1.json in A/B) and stored
+// in the history. The gate is the NEW side's aggregate: its runs merged
+// histogram by histogram (never averaged percentiles), written to --out.
+//
+// A/B runs are interleaved base, new, base, new … so slow drift of the
+// machine (thermal, other tenants) spreads over both sides instead of
+// becoming a difference, then compared with slo.Compare: Mann-Whitney U
+// across runs from 2 runs a side (needing 4 for significance at 0.05),
+// the interval bootstrap for 1.
+func runRepeated(ctx context.Context, cmd *cobra.Command, args []string, f *runFlags, s *scenarios.Scenario, set *slo.Set, baseline *results.Result, opts runner.Options) error {
+	if f.repeat < 1 || f.repeat > maxRepeat {
+		return badInput(fmt.Errorf("--repeat %d: want 1..%d", f.repeat, maxRepeat))
+	}
+	ab := f.compareWith != "" || len(f.baseEnv) > 0
+	var baseScenario *scenarios.Scenario
+	var baseSet *slo.Set
+	if ab {
+		bf := *f
+		bf.env = f.baseEnv
+		baseArgs := args
+		if f.compareWith != "" {
+			baseArgs = []string{f.compareWith}
+		}
+		var err error
+		if baseScenario, err = loadRunScenario(baseArgs, &bf); err != nil {
+			return badInput(fmt.Errorf("baseline side: %w", err))
+		}
+		if baseSet, err = objectivesFor(f.sloFile, baseScenario); err != nil {
+			return badInput(fmt.Errorf("baseline side: %w", err))
+		}
+	}
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	progress := stdout
+	if f.format == "json" {
+		progress = stderr
+	}
+	store := f.historyStore(stderr)
+
+	type side struct {
+		label    string
+		scenario *scenarios.Scenario
+		set      *slo.Set
+		baseline *results.Result
+		runs     []*results.Result
+	}
+	newSide := &side{label: "new", scenario: s, set: set, baseline: baseline}
+	sides := []*side{newSide}
+	if ab {
+		sides = []*side{{label: "base", scenario: baseScenario, set: baseSet}, newSide}
+	}
+	total := f.repeat * len(sides)
+	done := 0
+	for i := 1; i <= f.repeat && ctx.Err() == nil; i++ {
+		for _, sd := range sides {
+			if ctx.Err() != nil {
+				break
+			}
+			done++
+			res, err := runner.Run(ctx, sd.scenario, opts)
+			if opts.Progress != nil {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
+			if err != nil {
+				return withCode(ExitBadInput, fmt.Errorf("run %d of %d (%s): %w", done, total, sd.label, err))
+			}
+			rep := slo.Evaluate(res, sd.set, evalOptions(sd.baseline, res))
+			res.SLO = &rep
+			file := ""
+			if f.out != "" {
+				file = repeatFileName(f.out, sd.label, i, ab)
+				if err := results.Write(file, res); err != nil {
+					return withCode(ExitBadInput, err)
+				}
+			}
+			if store != nil {
+				store(res)
+			}
+			sd.runs = append(sd.runs, res)
+			l := res.Summary.LatencyMs
+			label := ""
+			if ab {
+				label = " " + sd.label
+			}
+			fmt.Fprintf(progress, "run %d/%d%s: p50 %s · p99 %s · errors %s · %s",
+				done, total, label, results.FormatValue(l.P50, "ms"), results.FormatValue(l.P99, "ms"),
+				results.FormatValue(res.Summary.ErrorRate, "fraction"), strings.ToUpper(rep.Verdict))
+			if file != "" {
+				fmt.Fprintf(progress, " · %s", file)
+			}
+			fmt.Fprintln(progress)
+		}
+	}
+	if len(newSide.runs) == 0 {
+		return withCode(ExitInconclusive, errors.New("interrupted before any run finished"))
+	}
+	agg, err := mergeRepeats(newSide.runs)
+	if err != nil {
+		return withCode(ExitBadInput, err)
+	}
+	if !ab {
+		fmt.Fprintf(progress, "\naggregate of %d runs (histograms merged):\n", len(newSide.runs))
+		return finish(stdout, agg, set, baseline, f.out, f.format, nil, f.reports)
+	}
+
+	base := sides[0].runs
+	c, cerr := slo.Compare(base, newSide.runs, slo.CompareOptions{Force: true})
+	if cerr != nil {
+		return withCode(ExitBadInput, cerr)
+	}
+	for i, w := range c.Warnings { // the sides differ on purpose here
+		c.Warnings[i] = strings.Replace(w, "compared with --force although ", "A/B sides: ", 1)
+	}
+	if f.format == "json" {
+		// The comparison is the document; the aggregate goes to --out.
+		gate := finish(io.Discard, agg, set, baseline, f.out, "text", nil, f.reports)
+		if err := writeJSON(stdout, c); err != nil {
+			return err
+		}
+		return gate
+	}
+	fmt.Fprintf(stdout, "\naggregate of the %d new runs (histograms merged):\n", len(newSide.runs))
+	gate := finish(stdout, agg, set, baseline, f.out, f.format, nil, f.reports)
+	fmt.Fprintf(stdout, "\ncomparison, %d interleaved runs per side (base: %s, new: %s):\n", len(newSide.runs), describeConfig(sides[0].scenario), describeConfig(s))
+	if err := report.WriteComparison(stdout, report.Text, c, base[0], newSide.runs[0]); err != nil {
+		return err
+	}
+	return gate
+}
+
+// repeatFileName is r-3.json for the third run of --out r.json, or
+// r-base-3.json / r-new-3.json in A/B.
+func repeatFileName(out, label string, i int, ab bool) string {
+	ext := filepath.Ext(out)
+	stem := strings.TrimSuffix(out, ext)
+	if ext == "" {
+		ext = ".json"
+	}
+	if ab {
+		return fmt.Sprintf("%s-%s-%d%s", stem, label, i, ext)
+	}
+	return fmt.Sprintf("%s-%d%s", stem, i, ext)
+}
+
+func describeConfig(s *scenarios.Scenario) string {
+	d := s.Name
+	if len(s.Target.Env) > 0 {
+		keys := make([]string, 0, len(s.Target.Env))
+		for k := range s.Target.Env {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var kv []string
+		for _, k := range keys {
+			kv = append(kv, k+"="+s.Target.Env[k])
+		}
+		d += " " + strings.Join(kv, " ")
+	}
+	return d
+}
+
+// mergeRepeats combines runs of one scenario made one after another into
+// one aggregate result: counts add up, histograms merge exactly (the
+// aggregate's percentiles are those of all requests together), rates are
+// totals over the summed measured time, per-second intervals are
+// concatenated (each run's shifted after the previous one's), phases and
+// endpoints merge by name, and a phase's duration_s is its total over the
+// runs. Unlike a merge of concurrent shards, throughputs do not add up.
+func mergeRepeats(runs []*results.Result) (*results.Result, error) {
+	if len(runs) == 1 {
+		return runs[0], nil
+	}
+	first := runs[0]
+	agg := &results.Result{
+		Schema: results.Schema, Scenario: first.Scenario, Engine: first.Engine, StartedAt: first.StartedAt,
+		Environment: first.Environment,
+		Histograms:  results.Histograms{Unit: "us", Phases: map[string]results.HistogramSet{}, Endpoints: map[string]results.HistogramSet{}},
+		Phases:      []results.Phase{}, Endpoints: []results.Endpoint{}, Intervals: []results.Interval{},
+	}
+	var runAcc scopeAcc
+	phaseAcc := map[string]*scopeAcc{}
+	endpointAcc := map[string]*scopeAcc{}
+	offset := 0
+	var pinnedWeighted float64
+	for _, r := range runs {
+		agg.DurationS += r.DurationS
+		agg.Partial = agg.Partial || r.Partial
+		secs := 0.0
+		for _, p := range r.Phases {
+			if !p.Warmup {
+				secs += p.DurationS
+			}
+		}
+		if err := runAcc.add(&r.Summary, r.Histograms.Run, secs); err != nil {
+			return nil, err
+		}
+		for _, p := range r.Phases {
+			acc := phaseAcc[p.Name]
+			if acc == nil {
+				acc = &scopeAcc{}
+				phaseAcc[p.Name] = acc
+				agg.Phases = append(agg.Phases, results.Phase{Name: p.Name, Kind: p.Kind, Warmup: p.Warmup, StartS: p.StartS})
+			}
+			if err := acc.add(&p.Summary, r.Histograms.Phases[p.Name], p.DurationS); err != nil {
+				return nil, err
+			}
+		}
+		for _, e := range r.Endpoints {
+			acc := endpointAcc[e.Name]
+			if acc == nil {
+				acc = &scopeAcc{}
+				endpointAcc[e.Name] = acc
+				agg.Endpoints = append(agg.Endpoints, results.Endpoint{Name: e.Name})
+			}
+			if err := acc.add(&e.Summary, r.Histograms.Endpoints[e.Name], secs); err != nil {
+				return nil, err
+			}
+		}
+		last := 0
+		for _, iv := range r.Intervals {
+			iv.TS += offset
+			agg.Intervals = append(agg.Intervals, iv)
+			last = max(last, iv.TS)
+		}
+		offset = last + 1
+		g := r.Generator
+		a := &agg.Generator
+		a.MaxWorkers = max(a.MaxWorkers, g.MaxWorkers)
+		a.PlannedReqs += g.PlannedReqs
+		a.SentReqs += g.SentReqs
+		a.DroppedIterations += g.DroppedIterations
+		a.Saturated = a.Saturated || g.Saturated
+		a.Reasons = append(a.Reasons, g.Reasons...)
+		pinnedWeighted += g.PinnedFraction * float64(r.Summary.Requests)
+	}
+	if agg.Generator.PlannedReqs > 0 {
+		agg.Generator.AchievedRatio = float64(agg.Generator.SentReqs) / float64(agg.Generator.PlannedReqs)
+	}
+	if runAcc.sum.Requests > 0 {
+		agg.Generator.PinnedFraction = pinnedWeighted / float64(runAcc.sum.Requests)
+	}
+	agg.Summary, agg.Histograms.Run = runAcc.result()
+	for i := range agg.Phases {
+		acc := phaseAcc[agg.Phases[i].Name]
+		agg.Phases[i].Summary, agg.Histograms.Phases[agg.Phases[i].Name] = acc.result()
+		agg.Phases[i].DurationS = acc.seconds
+	}
+	for i := range agg.Endpoints {
+		agg.Endpoints[i].Summary, agg.Histograms.Endpoints[agg.Endpoints[i].Name] = endpointAcc[agg.Endpoints[i].Name].result()
+	}
+	return agg, nil
+}
+
+// scopeAcc accumulates one scope (run, phase or endpoint) over runs.
+type scopeAcc struct {
+	sum                        results.Summary
+	seconds, targetWeighted    float64
+	latency, service, lateness *hdrhistogram.Histogram
+}
+
+func (a *scopeAcc) add(s *results.Summary, hs results.HistogramSet, seconds float64) error {
+	if a.latency == nil {
+		a.latency, a.service, a.lateness = results.NewHistogram(), results.NewHistogram(), results.NewHistogram()
+		a.sum.StatusCodes, a.sum.Errors = map[string]int64{}, map[string]int64{}
+	}
+	for _, m := range []struct {
+		into *hdrhistogram.Histogram
+		enc  string
+	}{{a.latency, hs.Latency}, {a.service, hs.ServiceLatency}, {a.lateness, hs.Lateness}} {
+		h, err := results.DecodeHistogram(m.enc)
+		if err != nil {
+			return fmt.Errorf("merging repeated runs: %w", err)
+		}
+		m.into.Merge(h)
+	}
+	a.sum.Requests += s.Requests
+	a.sum.SuccessCount += s.SuccessCount
+	a.sum.BlockedCount += s.BlockedCount
+	a.sum.ErrorCount += s.ErrorCount
+	a.sum.Censored += s.Censored
+	a.sum.BytesIn += s.BytesIn
+	a.sum.BytesOut += s.BytesOut
+	for k, v := range s.StatusCodes {
+		a.sum.StatusCodes[k] += v
+	}
+	for k, v := range s.Errors {
+		a.sum.Errors[k] += v
+	}
+	a.seconds += seconds
+	a.targetWeighted += s.TargetRateRPS * seconds
+	return nil
+}
+
+func (a *scopeAcc) result() (results.Summary, results.HistogramSet) {
+	s := a.sum
+	s.LatencyMs = results.LatencyFrom(a.latency)
+	s.ServiceLatencyMs = results.LatencyFrom(a.service)
+	s.LatenessMs = results.LatencyFrom(a.lateness)
+	if s.Requests > 0 {
+		n := float64(s.Requests)
+		s.SuccessRate, s.BlockRate, s.ErrorRate = float64(s.SuccessCount)/n, float64(s.BlockedCount)/n, float64(s.ErrorCount)/n
+	}
+	if a.seconds > 0 {
+		s.TargetRateRPS = roundMilli(a.targetWeighted / a.seconds)
+		s.RequestRateRPS = roundMilli(float64(s.Requests-s.Censored) / a.seconds)
+		s.ThroughputRPS = roundMilli(float64(s.SuccessCount+s.BlockedCount) / a.seconds)
+		s.SuccessRPS = roundMilli(float64(s.SuccessCount) / a.seconds)
+	}
+	var hs results.HistogramSet
+	hs.Latency, _ = results.EncodeHistogram(a.latency)
+	hs.ServiceLatency, _ = results.EncodeHistogram(a.service)
+	hs.Lateness, _ = results.EncodeHistogram(a.lateness)
+	return s, hs
+}
+
+func roundMilli(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }

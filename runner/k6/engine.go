@@ -1,0 +1,219 @@
+// Package k6 is slogate's k6 engine. k6 (go.k6.io/k6 v1.8.1) is linked into
+// the slogate binary with two extensions that live here:
+//
+//   - the JS module k6/x/slogate (module.go): slogate scenarios — weighted
+//     request mix, simulated client identities, the IOC corpus — inside k6
+//     scripts;
+//   - the output extension "slogate" (output.go): folds k6's samples into
+//     slogate's HDR recorder and writes a slogate.result/v1 file.
+//
+// k6 cannot run in-process (its runner is internal and cmd.Execute always
+// ends in os.Exit), so Run re-executes the slogate binary as
+// `slogate k6 run --out slogate=RESULT script.js` and reads the result back.
+// The script is generated from the scenario (script.go, options.go) or is
+// the user's own.
+//
+// This package must not import package runner (runner registers this
+// engine), and the engine must never call k6's cmd.Execute itself.
+package k6
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/runner/plan"
+)
+
+// Executable returns the slogate binary to re-execute (tests point it at a
+// freshly built binary; the default is this process's own executable).
+var Executable = os.Executable
+
+// KeepEnv names a directory: when set, the engine writes the generated
+// scenario, script and result there and keeps them (for debugging).
+const KeepEnv = "SLOGATE_K6_KEEP"
+
+// k6 exit codes the engine tells apart (go.k6.io/k6/errext/exitcodes).
+const (
+	exitThresholds    = 99
+	exitExternalAbort = 105
+)
+
+// Env is the environment every linked-k6 run gets on top of the caller's:
+// no automatic extension resolution (an offline machine would fail on the
+// network instead of reporting an unknown module) and no usage report.
+var Env = []string{"K6_AUTO_EXTENSION_RESOLUTION=false", "K6_NO_USAGE_REPORT=true"}
+
+// Run is the runner.EngineFunc of the k6 engine. It writes the effective
+// scenario (aimed at job.BaseURL) and the script, re-executes the binary as
+// k6 with the slogate output, forwards a cancellation of ctx to the child as
+// SIGINT (the child writes its partial result), and returns the result the
+// output wrote in Stats.Result.
+func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
+	if job.Sessions != nil {
+		return plan.Stats{}, errors.New("k6 engine: MCP requests (kind: mcp) are not supported yet; use --engine vegeta")
+	}
+	bin, err := Executable()
+	if err != nil {
+		return plan.Stats{}, fmt.Errorf("k6 engine: finding the slogate binary: %w", err)
+	}
+	dir := os.Getenv(KeepEnv)
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "slogate-k6-*"); err != nil {
+			return plan.Stats{}, fmt.Errorf("k6 engine: %w", err)
+		}
+		defer os.RemoveAll(dir)
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return plan.Stats{}, fmt.Errorf("k6 engine: %s: %w", KeepEnv, err)
+	}
+
+	env := append(os.Environ(), Env...)
+	placeholder := IsPlaceholder(job)
+	if job.BaseURL != NoTarget {
+		env = append(env, EnvTarget+"="+job.BaseURL)
+	}
+	if !placeholder {
+		path := filepath.Join(dir, "scenario.yaml")
+		if err := WriteScenario(path, job.Scenario, job.BaseURL); err != nil {
+			return plan.Stats{}, err
+		}
+		env = append(env, EnvScenario+"="+path)
+	}
+	script := job.Script
+	if script == "" {
+		text, err := Script(job)
+		if err != nil {
+			return plan.Stats{}, err
+		}
+		script = filepath.Join(dir, "script.js")
+		if err := os.WriteFile(script, []byte(text), 0o644); err != nil {
+			return plan.Stats{}, fmt.Errorf("k6 engine: %w", err)
+		}
+	} else {
+		env = append(env, EnvPhases+"=script")
+		if script, err = filepath.Abs(script); err != nil {
+			return plan.Stats{}, err
+		}
+	}
+	resultPath := filepath.Join(dir, "result.json")
+	// No k6 summary and no k6 thresholds: either would route every sample
+	// into k6's Trend sinks, which keep every value (k6 #763). slogate
+	// evaluates its own objectives on the result.
+	args := []string{"k6", "run", "--quiet", "--no-color", "--summary-mode=disabled", "--no-thresholds",
+		"--out", OutputName + "=" + resultPath, script}
+
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Dir, _ = os.Getwd()
+	// Own process group: a Ctrl-C at the terminal reaches only slogate,
+	// which forwards exactly one SIGINT (a second one makes k6 abort
+	// without writing its outputs).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var tail tailBuffer
+	cmd.Stdout = io.MultiWriter(os.Stderr, &tail) // stdout is slogate's report
+	cmd.Stderr = io.MultiWriter(os.Stderr, &tail)
+	if err := cmd.Start(); err != nil {
+		return plan.Stats{}, fmt.Errorf("k6 engine: starting %s: %w", bin, err)
+	}
+	done := make(chan struct{})
+	var interrupted bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		interrupted = true
+		_ = cmd.Process.Signal(os.Interrupt)
+		// k6 waits for in-flight iterations up to gracefulStop, then stops
+		// its outputs; give it that long before killing it.
+		grace := time.NewTimer(max(job.Drain, time.Second) + 30*time.Second)
+		defer grace.Stop()
+		select {
+		case <-done:
+		case <-grace.C:
+			_ = cmd.Process.Kill()
+		}
+	}()
+	waitErr := cmd.Wait()
+	close(done)
+	wg.Wait()
+
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(waitErr, &ee) {
+		code = ee.ExitCode()
+	} else if waitErr != nil {
+		return plan.Stats{}, fmt.Errorf("k6 engine: %w", waitErr)
+	}
+	res, readErr := results.Read(resultPath)
+	if readErr != nil || (code != 0 && code != exitThresholds && code != exitExternalAbort && !interrupted) {
+		msg := strings.TrimSpace(tail.String())
+		if msg != "" {
+			msg = ":\n" + msg
+		}
+		return plan.Stats{}, fmt.Errorf("k6 engine: k6 run %s exited with code %d%s", filepath.Base(script), code, msg)
+	}
+	stats := Stats(res)
+	stats.Interrupted = stats.Interrupted || interrupted || code == exitExternalAbort
+	res.Partial = stats.Interrupted
+	if job.Script != "" {
+		// The user's script decides the load, not the job's schedule: k6
+		// reports what it could not start as dropped iterations.
+		stats.OnSchedule = max(stats.OnSchedule, job.Schedule.Total())
+	}
+	return stats, nil
+}
+
+// NoTarget is the target URL of a placeholder scenario when the user gave
+// no --target: the script's own URLs (or the scenario it loads) decide.
+const NoTarget = "http://no-target.invalid/"
+
+// IsPlaceholder reports whether the job's scenario only stands in for a
+// user's script run without a scenario (slogate run --engine k6 --script
+// my.js): its File is the script.
+func IsPlaceholder(job plan.Job) bool {
+	return job.Script != "" && job.Scenario != nil && job.Scenario.File == job.Script
+}
+
+// tailBuffer keeps the last 4 KiB written to it (the child's last words).
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf.Write(p)
+	if t.buf.Len() > 8<<10 {
+		b := t.buf.Bytes()
+		keep := append([]byte(nil), b[len(b)-4<<10:]...)
+		t.buf.Reset()
+		t.buf.Write(keep)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buf.Bytes()
+	if len(b) > 4<<10 {
+		b = b[len(b)-4<<10:]
+	}
+	return string(b)
+}
