@@ -15,13 +15,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slogate/slogate/guardstub/guard"
-	"github.com/slogate/slogate/runner"
 )
 
 func init() {
 	serveCmd.AddCommand(newServeGuardCmd())
 	// Scenarios with `target: {service: guard}` start the guard in-process.
-	runner.RegisterService("guard", guard.StartLocal)
 }
 
 func newServeGuardCmd() *cobra.Command {
