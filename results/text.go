@@ -160,7 +160,8 @@ func num(v float64) string {
 
 func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
 
-func countLine(m map[string]int64) string {
+// ByCount returns the keys of a count map, largest count first (ties by key).
+func ByCount(m map[string]int64) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -171,6 +172,11 @@ func countLine(m map[string]int64) string {
 		}
 		return keys[i] < keys[j]
 	})
+	return keys
+}
+
+func countLine(m map[string]int64) string {
+	keys := ByCount(m)
 	var parts []string
 	for i, k := range keys {
 		if i == 8 {
