@@ -194,14 +194,26 @@ func (p *Phase) Planned() int64 {
 
 // Due returns the offset from the phase start at which hit i (0-based) is
 // due: the t with Hits(t) = i, found in closed form for constant rates and
-// by bisection otherwise (Hits is continuous and non-decreasing).
+// ramps, by bisection otherwise (Hits is continuous and non-decreasing).
+// The engine asks for it twice per request (pacer and recorder), so the
+// common shapes avoid the bisection.
 func (p *Phase) Due(i int64) time.Duration {
 	if i <= 0 {
 		return 0
 	}
 	target := float64(i)
-	if p.Kind == "constant" {
+	switch {
+	case p.Kind == "constant":
 		return time.Duration(target / p.Rate * float64(time.Second))
+	case p.Kind == "ramp" && p.To != p.From:
+		// Hits(t) = a·t + k·t²/2 with k = (to−from)/D: the positive root of
+		// k/2·t² + a·t − i = 0, written as 2i/(a+√(a²+2ki)) so it stays exact
+		// when k is tiny or negative (a ramp down).
+		a, k := p.From, (p.To-p.From)/p.Duration.D().Seconds()
+		disc := a*a + 2*k*target
+		if disc >= 0 && a+math.Sqrt(disc) > 0 {
+			return time.Duration(2 * target / (a + math.Sqrt(disc)) * float64(time.Second))
+		}
 	}
 	lo, hi := 0.0, p.Duration.D().Seconds()
 	for range 64 {

@@ -42,8 +42,8 @@ Without -o the report goes to standard output; with -o it is written atomically.
 			if out == "" {
 				return report.Write(cmd.OutOrStdout(), f, res)
 			}
-			if err := checkWritable(out); err != nil {
-				return badInput(err)
+			if err := checkReportPath(out); err != nil {
+				return badInput(fmt.Errorf("-o: %w", err))
 			}
 			var buf bytes.Buffer
 			if err := report.Write(&buf, f, res); err != nil {

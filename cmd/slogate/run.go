@@ -175,8 +175,8 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 		return badInput(err)
 	}
 	if f.out != "" {
-		if err := checkWritable(f.out); err != nil {
-			return badInput(err)
+		if err := checkReportPath(f.out); err != nil {
+			return badInput(fmt.Errorf("--out: %w", err))
 		}
 	}
 
@@ -250,23 +250,6 @@ func verdictExit(verdict string) error {
 	default:
 		return withCode(ExitInconclusive, errors.New(""))
 	}
-}
-
-func checkWritable(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return fmt.Errorf("--out %s is a directory", path)
-	}
-	dir := "."
-	if i := strings.LastIndex(path, "/"); i >= 0 {
-		dir = path[:i]
-		if dir == "" {
-			dir = "/"
-		}
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return fmt.Errorf("--out %s: directory %s does not exist", path, dir)
-	}
-	return nil
 }
 
 func isTerminal(w io.Writer) bool {
