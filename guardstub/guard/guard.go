@@ -68,7 +68,7 @@ type Guard struct {
 
 	upstreamURL *url.URL
 	forward     http.Handler // the reverse proxy, or the in-process upstream
-	transport   *http.Transport
+	transport   *h1Transport
 	demo        *http.Server // the demo upstream the guard started, if any
 
 	stopScoring context.CancelFunc
@@ -158,7 +158,7 @@ func (g *Guard) setUpstream(inProcess http.Handler) error {
 		}
 		g.upstreamURL = u
 	}
-	g.transport = newUpstreamTransport(g.cfg)
+	g.transport = newH1Transport(g.cfg, newUpstreamTransport(g.cfg))
 	g.forward = newReverseProxy(g, g.upstreamURL, g.transport)
 	return nil
 }

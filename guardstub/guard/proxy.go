@@ -12,11 +12,12 @@ import (
 	"time"
 )
 
-// newUpstreamTransport is the pooled upstream client: keep-alive connections, up
-// to UPSTREAM_MAX_IDLE_CONNS idle per host (so a burst does not churn through
-// connect/close), no compression (the guard passes bodies through), HTTP/1.1.
-// A dead upstream fails within UPSTREAM_CONNECT_TIMEOUT_SECONDS (connection
-// refused on loopback: at once) and a hung one within UPSTREAM_TIMEOUT_SECONDS.
+// newUpstreamTransport is the stdlib upstream client, used for what h1Transport
+// leaves to it (HTTPS upstreams, protocol upgrades): keep-alive connections, up
+// to UPSTREAM_MAX_IDLE_CONNS idle per host, no compression (the guard passes
+// bodies through), HTTP/1.1. A dead upstream fails within
+// UPSTREAM_CONNECT_TIMEOUT_SECONDS (connection refused on loopback: at once) and
+// a hung one within UPSTREAM_TIMEOUT_SECONDS.
 func newUpstreamTransport(cfg Config) *http.Transport {
 	dialer := &net.Dialer{Timeout: cfg.UpstreamConnectTimeout, KeepAlive: 30 * time.Second}
 	return &http.Transport{

@@ -1,0 +1,322 @@
+package guard
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// h1Transport is the guard's upstream client for plain-HTTP upstreams: HTTP/1.1
+// over a LIFO pool of keep-alive connections, with the request written and the
+// response read on the caller's goroutine.
+//
+// net/http's Transport runs a read and a write goroutine per connection and hands
+// every request and response across channels; on this 2-core machine that
+// hand-off (scheduling, select, a context per request) costs about as much as the
+// guard's own judgement. Here a round trip is: take an idle connection, write the
+// request, read the response head; the body is read by the proxy straight off the
+// connection, which goes back to the pool when the body ends cleanly.
+//
+// What it does not do, it leaves to fallback (the stdlib Transport): HTTPS,
+// protocol upgrades (WebSocket). Semantics kept from the stdlib:
+//   - a request that fails on a reused connection before any response byte
+//     arrives is retried once on a new connection when it is replayable (GET,
+//     HEAD, OPTIONS, TRACE without a body), as net/http does;
+//   - 1xx informational responses (100 Continue, 103) are skipped;
+//   - the request's context aborts the exchange (the connection is then closed);
+//   - ResponseHeaderTimeout bounds the wait for the response head; DialTimeout a
+//     new connection.
+type h1Transport struct {
+	dial                  func(ctx context.Context, network, addr string) (net.Conn, error)
+	responseHeaderTimeout time.Duration
+	idleTimeout           time.Duration
+	maxIdle               int
+	fallback              http.RoundTripper
+
+	mu     sync.Mutex
+	idle   map[string][]*h1Conn // by host:port, most recently used last
+	closed bool
+}
+
+type h1Conn struct {
+	nc       net.Conn
+	key      string
+	br       *bufio.Reader
+	bw       *bufio.Writer
+	idleAt   time.Time
+	reused   bool
+	pool     *h1Transport
+	released bool
+}
+
+func newH1Transport(cfg Config, fallback http.RoundTripper) *h1Transport {
+	dialer := &net.Dialer{Timeout: cfg.UpstreamConnectTimeout, KeepAlive: 30 * time.Second}
+	return &h1Transport{
+		dial:                  dialer.DialContext,
+		responseHeaderTimeout: cfg.UpstreamTimeout,
+		idleTimeout:           90 * time.Second,
+		maxIdle:               cfg.UpstreamMaxIdleConns,
+		fallback:              fallback,
+		idle:                  map[string][]*h1Conn{},
+	}
+}
+
+// errH1Closed is returned once CloseIdleConnections has shut the pool for good.
+var errH1Closed = errors.New("upstream transport closed")
+
+func (t *h1Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != "http" || req.Header.Get("Upgrade") != "" {
+		return t.fallback.RoundTrip(req)
+	}
+	key := canonicalAddr(req.URL)
+	for attempt := 0; ; attempt++ {
+		c, err := t.conn(req.Context(), key, attempt > 0)
+		if err != nil {
+			closeBody(req)
+			return nil, err
+		}
+		resp, retry, err := c.roundTrip(req)
+		if err == nil {
+			return resp, nil
+		}
+		if !retry || attempt > 0 {
+			closeBody(req)
+			return nil, err
+		}
+	}
+}
+
+// conn returns a pooled connection to key (unless fresh is set) or dials one.
+func (t *h1Transport) conn(ctx context.Context, key string, fresh bool) (*h1Conn, error) {
+	if !fresh {
+		if c := t.takeIdle(key); c != nil {
+			return c, nil
+		}
+	}
+	nc, err := t.dial(ctx, "tcp", key)
+	if err != nil {
+		return nil, fmt.Errorf("dial upstream %s: %w", key, err)
+	}
+	return &h1Conn{
+		nc:   nc,
+		key:  key,
+		br:   bufio.NewReaderSize(nc, 16<<10),
+		bw:   bufio.NewWriterSize(nc, 16<<10),
+		pool: t,
+	}, nil
+}
+
+func (t *h1Transport) takeIdle(key string) *h1Conn {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for conns := t.idle[key]; len(conns) > 0; conns = t.idle[key] {
+		c := conns[len(conns)-1]
+		conns[len(conns)-1] = nil
+		t.idle[key] = conns[:len(conns)-1]
+		if t.idleTimeout > 0 && now.Sub(c.idleAt) > t.idleTimeout {
+			_ = c.nc.Close()
+			continue
+		}
+		c.reused, c.released = true, false
+		return c
+	}
+	return nil
+}
+
+// put returns c to the pool, or closes it when the pool is full or shut.
+func (t *h1Transport) put(c *h1Conn) {
+	c.idleAt = time.Now()
+	t.mu.Lock()
+	if !t.closed && len(t.idle[c.key]) < t.maxIdle {
+		t.idle[c.key] = append(t.idle[c.key], c)
+		t.mu.Unlock()
+		return
+	}
+	t.mu.Unlock()
+	_ = c.nc.Close()
+}
+
+// CloseIdleConnections closes the pooled connections and stops pooling; the
+// connections in use close when their responses end.
+func (t *h1Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	t.closed = true
+	idle := t.idle
+	t.idle = map[string][]*h1Conn{}
+	t.mu.Unlock()
+	for _, conns := range idle {
+		for _, c := range conns {
+			_ = c.nc.Close()
+		}
+	}
+	if ci, ok := t.fallback.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// roundTrip writes req and reads the response head. retry reports that nothing
+// of a response arrived on a reused connection and req can be sent again.
+func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, retry bool, err error) {
+	ctx := req.Context()
+	if err := ctx.Err(); err != nil {
+		c.pool.put(c)
+		return nil, false, err
+	}
+	aborted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		_ = c.nc.SetDeadline(aLongTimeAgo)
+		close(aborted)
+	})
+	fail := func(err error, retryable bool) (*http.Response, bool, error) {
+		if !stop() {
+			<-aborted
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				err = ctxErr
+			}
+			retryable = false
+		}
+		_ = c.nc.Close()
+		return nil, retryable && c.reused && replayable(req), err
+	}
+	out, body := req, (*readErrBody)(nil)
+	if req.Body != nil && req.Body != http.NoBody {
+		body = &readErrBody{ReadCloser: req.Body}
+		r2 := *req
+		r2.Body = body
+		out = &r2
+	}
+	if err := out.Write(c.bw); err != nil {
+		if body != nil && body.err != nil { // the client's body failed (e.g. MAX_BODY_BYTES), not the upstream
+			return fail(body.err, false)
+		}
+		return fail(fmt.Errorf("writing the request upstream: %w", err), true)
+	}
+	if err := c.bw.Flush(); err != nil {
+		return fail(fmt.Errorf("writing the request upstream: %w", err), true)
+	}
+	if c.pool.responseHeaderTimeout > 0 {
+		_ = c.nc.SetReadDeadline(time.Now().Add(c.pool.responseHeaderTimeout))
+	}
+	for {
+		resp, err = http.ReadResponse(c.br, req)
+		if err != nil {
+			nothing := c.br.Buffered() == 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isConnReset(err))
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				err = fmt.Errorf("upstream response headers: timeout after %s", c.pool.responseHeaderTimeout)
+			}
+			return fail(fmt.Errorf("reading the upstream response: %w", err), nothing)
+		}
+		if resp.StatusCode >= 200 || resp.StatusCode == http.StatusSwitchingProtocols {
+			break
+		}
+		// 1xx informational: the final response follows on the same connection.
+	}
+	if c.pool.responseHeaderTimeout > 0 {
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		return fail(errors.New("upstream switched protocols on a request without Upgrade"), false)
+	}
+	resp.Body = &h1Body{rc: resp.Body, c: c, stop: stop, keep: !resp.Close && !req.Close, eof: resp.Body == http.NoBody}
+	return resp, false, nil
+}
+
+// h1Body is the response body: the connection goes back to the pool when the
+// body was read to its end, the response allows keep-alive and the context was
+// not cancelled; otherwise it is closed.
+type h1Body struct {
+	rc   io.ReadCloser
+	c    *h1Conn
+	stop func() bool
+	keep bool
+	eof  bool
+	mu   sync.Mutex
+	done bool
+}
+
+func (b *h1Body) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if err == io.EOF {
+		b.eof = true
+	}
+	return n, err
+}
+
+func (b *h1Body) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.done {
+		return nil
+	}
+	b.done = true
+	err := b.rc.Close()
+	cancelled := !b.stop()
+	if b.eof && b.keep && !cancelled && err == nil && b.c.br.Buffered() == 0 {
+		b.c.pool.put(b.c)
+		return nil
+	}
+	_ = b.c.nc.Close()
+	return err
+}
+
+// readErrBody remembers the error reading the client's body, which Request.Write
+// reports wrapped beyond errors.As; the proxy needs it to answer 413, not 502.
+type readErrBody struct {
+	io.ReadCloser
+	err error
+}
+
+func (b *readErrBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
+}
+
+// replayable is net/http's rule for resending a request on a new connection.
+func replayable(req *http.Request) bool {
+	if req.Body != nil && req.Body != http.NoBody {
+		return false
+	}
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	_, key := req.Header["Idempotency-Key"]
+	_, xkey := req.Header["X-Idempotency-Key"]
+	return key || xkey
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		_ = req.Body.Close()
+	}
+}
+
+func isConnReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
+}
+
+// canonicalAddr is host:port of u, with the scheme's default port.
+func canonicalAddr(u interface {
+	Hostname() string
+	Port() string
+}) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+var aLongTimeAgo = time.Unix(1, 0)
