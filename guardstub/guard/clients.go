@@ -30,9 +30,6 @@ func (r blockReason) String() string {
 // and fixed-size (~220 bytes) whatever the limits, so MAX_TRACKED_CLIENTS bounds
 // memory: about 300 bytes a client including the table's map entry.
 type client struct {
-	addr       netip.Addr
-	prev, next *client // LRU list of the shard, head = most recently seen
-
 	window        slidingCounter // allowed requests in SLIDING_WINDOW_SECONDS
 	violations    uint32         // 429s since the last block or quiet window
 	lastViolation int64          // unix ns
@@ -70,12 +67,11 @@ type clientTable struct {
 }
 
 type clientShard struct {
-	mu         sync.Mutex
-	clients    map[netip.Addr]*client
-	head, tail *client
-	capacity   int
-	evictions  uint64
-	_          [64]byte // keep shards on separate cache lines
+	mu        sync.Mutex
+	clients   lru[netip.Addr, client] // most recently seen first
+	capacity  int
+	evictions uint64
+	_         [64]byte // keep shards on separate cache lines
 }
 
 // newClientTable spreads maxClients over 64 shards (one shard when it is small,
@@ -88,7 +84,7 @@ func newClientTable(maxClients int) *clientTable {
 	t := &clientTable{shards: make([]clientShard, n), mask: uint64(n - 1)}
 	for i := range t.shards {
 		t.shards[i].capacity = max(1, maxClients/n)
-		t.shards[i].clients = make(map[netip.Addr]*client, min(t.shards[i].capacity, 1024))
+		t.shards[i].clients = newLRU[netip.Addr, client](min(t.shards[i].capacity, 1024))
 	}
 	return t
 }
@@ -105,65 +101,30 @@ func (t *clientTable) shard(a netip.Addr) *clientShard {
 // getLocked returns a's state, creating it (and evicting the least recently seen
 // client if the shard is full) and marking it most recently seen. s.mu must be held.
 func (s *clientShard) getLocked(a netip.Addr) *client {
-	if c := s.clients[a]; c != nil {
-		if s.head != c {
-			s.unlink(c)
-			s.pushFront(c)
-		}
+	if c := s.clients.get(a); c != nil {
 		return c
 	}
-	for len(s.clients) >= s.capacity && s.tail != nil {
-		old := s.tail
-		s.unlink(old)
-		delete(s.clients, old.addr)
+	for s.clients.len() >= s.capacity && s.clients.removeOldest() {
 		s.evictions++
 	}
-	c := &client{addr: a}
-	s.clients[a] = c
-	s.pushFront(c)
-	return c
+	return s.clients.add(a)
 }
 
 // lookupLocked returns a's state without creating or touching it.
-func (s *clientShard) lookupLocked(a netip.Addr) *client { return s.clients[a] }
-
-func (s *clientShard) pushFront(c *client) {
-	c.prev, c.next = nil, s.head
-	if s.head != nil {
-		s.head.prev = c
-	}
-	s.head = c
-	if s.tail == nil {
-		s.tail = c
-	}
-}
-
-func (s *clientShard) unlink(c *client) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else {
-		s.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else {
-		s.tail = c.prev
-	}
-	c.prev, c.next = nil, nil
-}
+func (s *clientShard) lookupLocked(a netip.Addr) *client { return s.clients.peek(a) }
 
 // stats counts tracked clients, clients blocked at now, and evictions so far.
 func (t *clientTable) stats(now int64) (tracked, blocked int, evictions uint64) {
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()
-		tracked += len(s.clients)
+		tracked += s.clients.len()
 		evictions += s.evictions
-		for _, c := range s.clients {
+		s.clients.each(func(c *client) {
 			if c.blockedUntil > now {
 				blocked++
 			}
-		}
+		})
 		s.mu.Unlock()
 	}
 	return tracked, blocked, evictions

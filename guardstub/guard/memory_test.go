@@ -99,8 +99,7 @@ func TestEvictionIsLeastRecentlySeen(t *testing.T) {
 	}
 	s.getLocked(addr(1)) // 1 is now the most recent; 2 the least
 	s.getLocked(addr(4)) // evicts 2
-	_, has1 := s.clients[addr(1)]
-	_, has2 := s.clients[addr(2)]
+	has1, has2 := s.lookupLocked(addr(1)) != nil, s.lookupLocked(addr(2)) != nil
 	s.mu.Unlock()
 	if !has1 || has2 {
 		t.Errorf("after touching 1 and adding 4: has 1 = %v, has 2 = %v; want 1 kept, 2 evicted", has1, has2)
