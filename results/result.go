@@ -198,6 +198,21 @@ type ObjectiveResult struct {
 	Key       bool     `json:"key,omitempty"`
 	Weight    float64  `json:"weight,omitempty"`
 	Detail    string   `json:"detail,omitempty"`
+	// Bounds are the objective's numeric limits in Unit, for reports and charts
+	// (Objective is the same in words). Absent for a throughput given as a
+	// percentage of the asked rate, and for a budget with no baseline.
+	Bounds []Bound `json:"bounds,omitempty"`
+}
+
+// Bound is one limit of an objective: Metric Op Value, Value in the objective's
+// Unit. A range ("p95 5ms..80ms") gives two bounds (>= and <=); a regression
+// budget gives one at baseline × (1 + pct/100), with Budget holding its text
+// ("<=+10%").
+type Bound struct {
+	Metric string  `json:"metric"`
+	Op     string  `json:"op"` // < <= > >=
+	Value  float64 `json:"value"`
+	Budget string  `json:"budget,omitempty"`
 }
 
 // Phase returns the named phase, or nil.

@@ -220,7 +220,7 @@ func scopeValue(r *results.Result, o *Objective, s *results.Summary) float64 {
 
 func evaluateOne(r *results.Result, o *Objective, opts Options) results.ObjectiveResult {
 	unit := MetricUnit(o.Metric)
-	out := results.ObjectiveResult{Name: o.Name, Objective: o.String(), Unit: unit, Key: o.Key, Weight: o.Weight}
+	out := results.ObjectiveResult{Name: o.Name, Objective: o.String(), Unit: unit, Key: o.Key, Weight: o.Weight, Bounds: o.bounds()}
 	s, scope, err := scopeOf(r, o)
 	out.Scope = scope
 	if err != nil {
@@ -252,6 +252,9 @@ func evaluateOne(r *results.Result, o *Objective, opts Options) results.Objectiv
 	if o.budget != nil {
 		bv, bdetail, bverdict := checkBudget(o, v, opts)
 		out.Baseline = bv
+		if bv != nil {
+			out.Bounds = append(out.Bounds, results.Bound{Metric: o.Metric, Op: o.budget.op, Value: round(*bv * (1 + o.budget.pct/100)), Budget: o.Budget})
+		}
 		detail = joinDetail(detail, bdetail)
 		switch {
 		case bverdict == Fail:

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/slogate/slogate/results"
 )
 
 // Objective is one SLO: a metric over a scope compared with a threshold.
@@ -359,6 +361,18 @@ func (o *Objective) String() string {
 		parts = append(parts, o.Metric+" "+o.Budget+" vs baseline")
 	}
 	return strings.Join(parts, ", ")
+}
+
+// bounds are the objective's absolute limits, in the metric's unit. A
+// throughput relative to the asked rate has none (its limit depends on the run).
+func (o *Objective) bounds() []results.Bound {
+	switch {
+	case o.op == "" || o.relative:
+		return nil
+	case o.op == "range":
+		return []results.Bound{{Metric: o.Metric, Op: ">=", Value: o.lo}, {Metric: o.Metric, Op: "<=", Value: o.hi}}
+	}
+	return []results.Bound{{Metric: o.Metric, Op: o.op, Value: o.value}}
 }
 
 // Default returns the seed SLOs: P50 < 50 ms, P95 < 100 ms, P99 < 200 ms,

@@ -87,6 +87,46 @@ func TestEvaluateThresholds(t *testing.T) {
 	}
 }
 
+func TestEvaluateRecordsBounds(t *testing.T) {
+	base := synthetic(uniform(1000, 1, 100), 0, 0, 100)
+	cur := synthetic(uniform(1000, 1, 100), 0, 0, 100)
+	set := parse(t, `objectives:
+  - {metric: p99, threshold: "< 0.2s"}
+  - {metric: p95, threshold: "5ms..80ms"}
+  - {metric: error_rate, threshold: "< 0.1%"}
+  - {metric: throughput, threshold: ">= 97%"}
+  - {metric: p50, threshold: "< 200ms", budget: "<=+10%"}
+`)
+	rep := Evaluate(cur, set, Options{Baseline: base})
+	b := func(metric, op string, v float64) results.Bound {
+		return results.Bound{Metric: metric, Op: op, Value: v}
+	}
+	p50base := *rep.Objectives[4].Baseline
+	want := [][]results.Bound{
+		{b("p99", "<", 200)},
+		{b("p95", ">=", 5), b("p95", "<=", 80)},
+		{b("error_rate", "<", 0.001)},
+		nil, // relative to the asked rate: no absolute bound
+		{b("p50", "<", 200), {Metric: "p50", Op: "<=", Value: round(p50base * 1.1), Budget: "<=+10%"}},
+	}
+	for i, w := range want {
+		got := rep.Objectives[i].Bounds
+		if len(got) != len(w) {
+			t.Errorf("objective %d (%s): bounds %+v, want %+v", i, rep.Objectives[i].Objective, got, w)
+			continue
+		}
+		for j := range w {
+			if got[j] != w[j] {
+				t.Errorf("objective %d bound %d: %+v, want %+v", i, j, got[j], w[j])
+			}
+		}
+	}
+	// Without a baseline the budget has no bound; the threshold keeps its own.
+	if got := Evaluate(cur, set, Options{}).Objectives[4].Bounds; len(got) != 1 || got[0] != b("p50", "<", 200) {
+		t.Errorf("no baseline: bounds %+v, want only the threshold", got)
+	}
+}
+
 func TestTooFewSamplesIsInconclusive(t *testing.T) {
 	r := synthetic(uniform(100, 1, 10), 0, 0, 10)
 	rep := Evaluate(r, Default(), Options{})

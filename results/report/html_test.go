@@ -85,6 +85,7 @@ func TestHTMLResult(t *testing.T) {
 func TestHTMLLinearAxisAndOffScaleThreshold(t *testing.T) {
 	r := withSLO(syntheticRun(t, 10*time.Millisecond, 1, false))
 	r.SLO.Objectives[4].Objective = "max < 60s"
+	r.SLO.Objectives[4].Bounds[0].Value = 60000
 	doc := renderHTML(t, r)
 	if strings.Contains(doc, "Log latency axis") {
 		t.Error("a run without stalls got a log latency axis")

@@ -2,10 +2,7 @@ package report
 
 import (
 	"math"
-	"regexp"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/slogate/slogate/results"
 )
@@ -44,20 +41,9 @@ func quantileOf(metric string) float64 {
 	return -1
 }
 
-var (
-	// "p99 < 200ms", "max <= 1.5s", "p50 > 1" (a bare number is ms).
-	absoluteRE = regexp.MustCompile(`^(p\d+(?:\.\d+)?|min|max|mean)\s*(<=|>=|<|>)\s*([0-9.]+\s*[a-zµ]*)$`)
-	// "p99 1ms..200ms".
-	rangeRE = regexp.MustCompile(`^(p\d+(?:\.\d+)?|min|max|mean)\s+([0-9.]+\s*[a-zµ]*)\s*\.\.\s*([0-9.]+\s*[a-zµ]*)$`)
-	// "p99 <=+10% vs baseline": a regression budget, bound = baseline × (1 + pct).
-	budgetRE = regexp.MustCompile(`^(p\d+(?:\.\d+)?|min|max|mean)\s*(<=|<|>=|>)\s*([+-]?[0-9.]+)\s*%\s*vs baseline$`)
-)
-
-// latencyThresholds reads the numeric latency bounds out of the SLO
-// report. package slo renders each objective as text ("p99 < 200ms", with
-// ", p99 <=+10% vs baseline" appended for a regression budget); results
-// keeps only that text, so the bound is parsed back here. Objectives whose
-// text does not parse (a custom form, a non-latency metric) are skipped: a
+// latencyThresholds are the latency bounds of the SLO report, in ms (package
+// slo records each objective's limits as results.Bound). Non-latency metrics
+// are skipped, and so are result files written before bounds were recorded: a
 // chart without a line is better than a wrong line.
 func latencyThresholds(rep *results.SLOReport) []threshold {
 	if rep == nil {
@@ -66,45 +52,35 @@ func latencyThresholds(rep *results.SLOReport) []threshold {
 	var out []threshold
 	for i := range rep.Objectives {
 		o := &rep.Objectives[i]
-		if o.Unit != "" && o.Unit != "ms" {
+		if o.Unit != "ms" {
 			continue
 		}
 		scope := o.Scope
 		if scope == "" {
 			scope = "run"
 		}
-		for _, part := range strings.Split(o.Objective, ",") {
-			part = strings.TrimSpace(part)
-			if m := absoluteRE.FindStringSubmatch(part); m != nil {
-				if v, ok := parseMs(m[3]); ok {
-					out = append(out, threshold{Metric: normMetric(m[1]), Upper: m[2][0] == '<', Ms: v, Scope: scope, Label: part})
-				}
+		for _, b := range o.Bounds {
+			metric := normMetric(b.Metric)
+			if quantileOf(metric) < 0 && metric != "mean" || len(b.Op) == 0 || b.Op[0] != '<' && b.Op[0] != '>' ||
+				math.IsNaN(b.Value) || math.IsInf(b.Value, 0) || b.Value < 0 {
 				continue
 			}
-			if m := rangeRE.FindStringSubmatch(part); m != nil {
-				lo, okLo := parseMs(m[2])
-				hi, okHi := parseMs(m[3])
-				if okLo && okHi {
-					metric := normMetric(m[1])
-					out = append(out,
-						threshold{Metric: metric, Upper: false, Ms: lo, Scope: scope, Label: metric + " ≥ " + strings.TrimSpace(m[2])},
-						threshold{Metric: metric, Upper: true, Ms: hi, Scope: scope, Label: metric + " ≤ " + strings.TrimSpace(m[3])})
-				}
-				continue
+			label := metric + " " + b.Op + " " + latencyText(b.Value)
+			if b.Budget != "" && o.Baseline != nil {
+				label = metric + " budget " + b.Budget + " of baseline " + ms(*o.Baseline)
 			}
-			if m := budgetRE.FindStringSubmatch(part); m != nil && o.Baseline != nil && *o.Baseline > 0 {
-				pct, err := strconv.ParseFloat(m[3], 64)
-				if err != nil {
-					continue
-				}
-				out = append(out, threshold{
-					Metric: normMetric(m[1]), Upper: m[2][0] == '<', Ms: *o.Baseline * (1 + pct/100), Scope: scope,
-					Label: normMetric(m[1]) + " budget " + strings.TrimSpace(m[2]) + m[3] + "% of baseline " + ms(*o.Baseline),
-				})
-			}
+			out = append(out, threshold{Metric: metric, Upper: b.Op[0] == '<', Ms: b.Value, Scope: scope, Label: label})
 		}
 	}
 	return out
+}
+
+// latencyText writes a bound as an SLO file would: "200ms", "0.5ms", "1.5s", "60s".
+func latencyText(v float64) string {
+	if v >= 1000 {
+		return strconv.FormatFloat(v/1000, 'f', -1, 64) + "s"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64) + "ms"
 }
 
 func normMetric(m string) string {
@@ -112,18 +88,4 @@ func normMetric(m string) string {
 		return "p999"
 	}
 	return m
-}
-
-// parseMs reads a latency as slo writes it: "200ms", "1.5s", "500us", or a
-// bare number of milliseconds.
-func parseMs(s string) (float64, bool) {
-	s = strings.TrimSpace(s)
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		return f, !math.IsNaN(f) && !math.IsInf(f, 0) && f >= 0
-	}
-	d, err := time.ParseDuration(strings.ReplaceAll(s, " ", ""))
-	if err != nil || d < 0 {
-		return 0, false
-	}
-	return float64(d) / float64(time.Millisecond), true
 }

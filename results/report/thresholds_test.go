@@ -13,41 +13,34 @@ import (
 
 func TestLatencyThresholds(t *testing.T) {
 	baseline := 20.0
+	bound := func(metric, op string, v float64) results.Bound {
+		return results.Bound{Metric: metric, Op: op, Value: v}
+	}
 	rep := &results.SLOReport{Objectives: []results.ObjectiveResult{
-		{Objective: "p99 < 200ms", Scope: "run", Unit: "ms"},
-		{Objective: "max <= 1.5s", Scope: "run", Unit: "ms"},
-		{Objective: "p50 < 30", Scope: "phase steady", Unit: "ms"},      // bare number: ms
-		{Objective: "p999 < 500us", Scope: "endpoint home", Unit: "ms"}, // microseconds
-		{Objective: "p95 5ms..80ms", Scope: "run", Unit: "ms"},          // a range gives two lines
-		{Objective: "p99 < 100ms, p99 <=+10% vs baseline", Scope: "run", Unit: "ms", Baseline: &baseline},
-		{Objective: "p90 <=+10% vs baseline", Scope: "run", Unit: "ms"}, // no baseline value: no line
-		{Objective: "error_rate < 0.1%", Scope: "run", Unit: "fraction"},
-		{Objective: "throughput >= 97%", Scope: "run", Unit: "req/s"},
-		{Objective: "custom text slo", Scope: "run", Unit: "ms"},
+		{Scope: "run", Unit: "ms", Bounds: []results.Bound{bound("p99", "<", 200)}},
+		{Scope: "run", Unit: "ms", Bounds: []results.Bound{bound("max", "<=", 1500)}},
+		{Scope: "phase steady", Unit: "ms", Bounds: []results.Bound{bound("p50", "<", 30)}},
+		{Scope: "endpoint home", Unit: "ms", Bounds: []results.Bound{bound("p99.9", "<", 0.5)}},
+		{Scope: "run", Unit: "ms", Bounds: []results.Bound{bound("p95", ">=", 5), bound("p95", "<=", 80)}}, // a range: two lines
+		{Scope: "run", Unit: "ms", Baseline: &baseline, Bounds: []results.Bound{bound("p99", "<", 100), {Metric: "p99", Op: "<=", Value: 22, Budget: "<=+10%"}}},
+		{Scope: "run", Unit: "fraction", Bounds: []results.Bound{bound("error_rate", "<", 0.001)}},
+		{Scope: "run", Unit: "req/s", Bounds: []results.Bound{bound("throughput", ">=", 500)}},
+		{Objective: "p99 < 200ms", Scope: "run", Unit: "ms"}, // a file from before bounds: no line
+		{Scope: "run", Unit: "ms", Bounds: []results.Bound{bound("p99", "==", 5), bound("p99", "<", math.NaN()), bound("p98", "<", -1)}},
 	}}
 	got := latencyThresholds(rep)
 	want := []threshold{
 		{Metric: "p99", Upper: true, Ms: 200, Scope: "run", Label: "p99 < 200ms"},
 		{Metric: "max", Upper: true, Ms: 1500, Scope: "run", Label: "max <= 1.5s"},
-		{Metric: "p50", Upper: true, Ms: 30, Scope: "phase steady", Label: "p50 < 30"},
-		{Metric: "p999", Upper: true, Ms: 0.5, Scope: "endpoint home", Label: "p999 < 500us"},
-		{Metric: "p95", Upper: false, Ms: 5, Scope: "run", Label: "p95 ≥ 5ms"},
-		{Metric: "p95", Upper: true, Ms: 80, Scope: "run", Label: "p95 ≤ 80ms"},
+		{Metric: "p50", Upper: true, Ms: 30, Scope: "phase steady", Label: "p50 < 30ms"},
+		{Metric: "p999", Upper: true, Ms: 0.5, Scope: "endpoint home", Label: "p999 < 0.5ms"},
+		{Metric: "p95", Upper: false, Ms: 5, Scope: "run", Label: "p95 >= 5ms"},
+		{Metric: "p95", Upper: true, Ms: 80, Scope: "run", Label: "p95 <= 80ms"},
 		{Metric: "p99", Upper: true, Ms: 100, Scope: "run", Label: "p99 < 100ms"},
 		{Metric: "p99", Upper: true, Ms: 22, Scope: "run", Label: "p99 budget <=+10% of baseline 20.0 ms"},
 	}
-	if len(got) != len(want) {
-		t.Fatalf("got %d thresholds, want %d:\n%+v", len(got), len(want), got)
-	}
-	for i := range want {
-		g := got[i]
-		if math.Abs(g.Ms-want[i].Ms) > 1e-9 {
-			t.Errorf("threshold %d: %v ms, want %v", i, g.Ms, want[i].Ms)
-		}
-		g.Ms = want[i].Ms
-		if !reflect.DeepEqual(g, want[i]) {
-			t.Errorf("threshold %d:\n got %+v\nwant %+v", i, got[i], want[i])
-		}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("thresholds:\n got %+v\nwant %+v", got, want)
 	}
 	if latencyThresholds(nil) != nil {
 		t.Error("nil report gave thresholds")
@@ -109,21 +102,3 @@ func TestTicks(t *testing.T) {
 		t.Error("log ticks over a non-positive range")
 	}
 }
-
-func FuzzLatencyThresholds(f *testing.F) {
-	for _, s := range []string{"p99 < 200ms", "max <= 1.5s", "p95 5ms..80ms", "p99 < 100ms, p99 <=+10% vs baseline", "p50 < ", "p99 < 1e400ms", "p99 < -5ms"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, objective string) {
-		b := 10.0
-		ths := latencyThresholds(&results.SLOReport{Objectives: []results.ObjectiveResult{{Objective: objective, Unit: "ms", Baseline: &b}}})
-		for _, th := range ths {
-			if math.IsNaN(th.Ms) || math.IsInf(th.Ms, 0) || th.Ms < 0 || th.Scope != "run" || !validPercentileName(th.Metric) && quantileOf(th.Metric) < 0 && th.Metric != "mean" {
-				t.Errorf("%q gave threshold %+v", objective, th)
-			}
-		}
-		_, _ = sloStaircase(ths, 1000)
-	})
-}
-
-func validPercentileName(m string) bool { return len(m) > 1 && m[0] == 'p' }
