@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -28,12 +29,16 @@ func init() {
 			if delay < 0 {
 				return badInput(errors.New("--delay must be >= 0"))
 			}
-			srv := &http.Server{Addr: addr, Handler: runner.EchoHandler(delay), ReadHeaderTimeout: 10 * time.Second}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return badInput(fmt.Errorf("--addr %s: %w", addr, err))
+			}
+			srv := &http.Server{Handler: runner.EchoHandler(delay), ReadHeaderTimeout: 10 * time.Second}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			errc := make(chan error, 1)
-			go func() { errc <- srv.ListenAndServe() }()
-			fmt.Fprintf(cmd.ErrOrStderr(), "echo target listening on %s\n", addr)
+			go func() { errc <- srv.Serve(ln) }()
+			fmt.Fprintf(cmd.ErrOrStderr(), "echo target listening on %s\n", ln.Addr())
 			select {
 			case err := <-errc:
 				return badInput(err)
