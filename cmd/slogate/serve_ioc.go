@@ -58,9 +58,11 @@ MCP_SESSION_TIMEOUT. Durations are seconds.`,
 }
 
 // serveIOC serves until ctx ends, then shuts down: new connections stop at once,
-// analyses in flight get 10 s to finish before they are cancelled.
+// MCP sessions are closed (ending their idle streams), analyses in flight get
+// 10 s to finish before they are cancelled.
 func serveIOC(ctx context.Context, ln net.Listener, svc *ioc.Service, logger *slog.Logger) error {
 	srv := &http.Server{Handler: svc, ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(svc.CloseSessions)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("IOC service listening", "addr", ln.Addr().String())

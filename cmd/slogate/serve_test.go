@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
 var listenAddr = regexp.MustCompile(`127\.0\.0\.1:[1-9][0-9]*`)
@@ -148,5 +151,27 @@ func TestServeBadEnvironmentIsExit2(t *testing.T) {
 		if code != 2 || !strings.Contains(string(out), c.want) {
 			t.Errorf("%s with %s: exit %d %q, want exit 2 naming %s", c.service, c.env, code, out, c.want)
 		}
+	}
+}
+
+func TestServeIOCStopsPromptlyWithAnMCPSessionOpen(t *testing.T) {
+	cmd, addr, logs := startServe(t, []string{"PROVIDER_LATENCY_SCALE=0"}, "ioc", "--addr", "127.0.0.1:0")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := mcp.NewClient(&mcp.Implementation{Name: "slogate-test", Version: "0"}, nil)
+	session, err := client.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + addr + "/mcp"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close()
+	if _, err := session.ListTools(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	// The session's server-to-client stream stays open. Shutdown gives requests in
+	// flight 10 s; an idle MCP stream must not hold the process for that long.
+	start := time.Now()
+	stopServe(t, cmd, logs)
+	if d := time.Since(start); d > 8*time.Second {
+		t.Errorf("serve ioc took %v to stop with an MCP session open (the 10 s grace is for analyses, not idle streams)", d.Round(time.Millisecond))
 	}
 }

@@ -87,11 +87,19 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serv
 func (s *Service) Close() error {
 	s.closeOnce.Do(func() {
 		s.cancel()
-		for ss := range s.mcpServer.Sessions() {
-			_ = ss.Close()
-		}
+		s.CloseSessions()
 	})
 	return nil
+}
+
+// CloseSessions ends every MCP session, which ends their long-lived
+// server-to-client streams. Graceful shutdown calls it first
+// (http.Server.RegisterOnShutdown): an idle stream must not hold the process for
+// the grace period meant for analyses in flight.
+func (s *Service) CloseSessions() {
+	for ss := range s.mcpServer.Sessions() {
+		_ = ss.Close()
+	}
 }
 
 func realSleep(ctx context.Context, d time.Duration) error {
