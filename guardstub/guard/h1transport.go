@@ -258,14 +258,15 @@ func (b *h1Body) Close() error {
 		return nil
 	}
 	b.done = true
-	err := b.rc.Close()
 	cancelled := !b.stop()
-	if b.eof && b.keep && !cancelled && err == nil && b.c.br.Buffered() == 0 {
+	if b.eof && b.keep && !cancelled && b.c.br.Buffered() == 0 {
 		b.c.pool.put(b.c)
 		return nil
 	}
-	_ = b.c.nc.Close()
-	return err
+	// Closed before its end (the client went away, or the proxy gave up): drop
+	// the connection rather than drain the rest - the stdlib body's Close would
+	// read an endless stream to its end.
+	return b.c.nc.Close()
 }
 
 // readErrBody remembers the error reading the client's body, which Request.Write

@@ -316,3 +316,49 @@ func TestIdlePoolIsBoundedAndClosesAfterClose(t *testing.T) {
 		t.Errorf("pool refilled after CloseIdleConnections: %v", tr.idle)
 	}
 }
+
+func TestClosingABodyEarlyDropsTheConnectionWithoutDraining(t *testing.T) {
+	gone := make(chan struct{}, 1)
+	up, _ := countingUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		for range 200 { // an endless stream, as far as the proxy can tell: 10 s
+			if _, err := w.Write([]byte("tick\n")); err != nil {
+				break
+			}
+			w.(http.Flusher).Flush()
+			select {
+			case <-r.Context().Done():
+				gone <- struct{}{}
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+	tr := newH1Transport(testConfig(), http.DefaultTransport)
+	defer tr.CloseIdleConnections()
+	req, _ := http.NewRequest(http.MethodGet, up.URL+"/stream", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil || string(buf) != "tick\n" {
+		t.Fatalf("first chunk: %q %v", buf, err)
+	}
+	closed := make(chan struct{})
+	go func() { resp.Body.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close blocked draining a stream (it lasts 10 s)")
+	}
+	select {
+	case <-gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the upstream never saw the connection go")
+	}
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if n := len(tr.idle[canonicalAddr(req.URL)]); n != 0 {
+		t.Errorf("a connection closed mid-body went back to the pool (%d idle)", n)
+	}
+}
