@@ -47,6 +47,7 @@ type h1Transport struct {
 
 type h1Conn struct {
 	nc       net.Conn
+	nread    int64 // bytes read from nc so far (see countingReader)
 	key      string
 	br       *bufio.Reader
 	bw       *bufio.Writer
@@ -104,13 +105,9 @@ func (t *h1Transport) conn(ctx context.Context, key string, fresh bool) (*h1Conn
 	if err != nil {
 		return nil, fmt.Errorf("dial upstream %s: %w", key, err)
 	}
-	return &h1Conn{
-		nc:   nc,
-		key:  key,
-		br:   bufio.NewReaderSize(nc, 16<<10),
-		bw:   bufio.NewWriterSize(nc, 16<<10),
-		pool: t,
-	}, nil
+	c := &h1Conn{nc: nc, key: key, bw: bufio.NewWriterSize(nc, 16<<10), pool: t}
+	c.br = bufio.NewReaderSize(countingReader{c}, 16<<10)
+	return c, nil
 }
 
 func (t *h1Transport) takeIdle(key string) *h1Conn {
@@ -205,10 +202,13 @@ func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, retry bool, 
 	if c.pool.responseHeaderTimeout > 0 {
 		_ = c.nc.SetReadDeadline(time.Now().Add(c.pool.responseHeaderTimeout))
 	}
+	readBefore := c.nread // pooled connections hold no unread bytes (see h1Body.Close)
 	for {
 		resp, err = http.ReadResponse(c.br, req)
 		if err != nil {
-			nothing := c.br.Buffered() == 0 && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isConnReset(err))
+			// Retry only when not a byte of an answer came: the connection was
+			// stale (closed by the upstream while idle), not a failed exchange.
+			nothing := c.nread == readBefore && (errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || isConnReset(err))
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				err = fmt.Errorf("upstream response headers: timeout after %s", c.pool.responseHeaderTimeout)
@@ -267,6 +267,16 @@ func (b *h1Body) Close() error {
 	// the connection rather than drain the rest - the stdlib body's Close would
 	// read an endless stream to its end.
 	return b.c.nc.Close()
+}
+
+// countingReader counts the bytes read from the connection, so a failure can be
+// told apart from a stale connection that never answered.
+type countingReader struct{ c *h1Conn }
+
+func (r countingReader) Read(p []byte) (int, error) {
+	n, err := r.c.nc.Read(p)
+	r.c.nread += int64(n)
+	return n, err
 }
 
 // readErrBody remembers the error reading the client's body, which Request.Write

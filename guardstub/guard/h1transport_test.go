@@ -362,3 +362,56 @@ func TestClosingABodyEarlyDropsTheConnectionWithoutDraining(t *testing.T) {
 		t.Errorf("a connection closed mid-body went back to the pool (%d idle)", n)
 	}
 }
+
+func TestAHalfAnswerIsNotRetried(t *testing.T) {
+	// Each connection answers its first request fully and its second with half a
+	// status line before closing: that is a failed exchange, not a stale
+	// connection, so the guard must not send the request again.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served atomic.Int64
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+				br := bufio.NewReader(c)
+				for i := 0; ; i++ {
+					if _, err := http.ReadRequest(br); err != nil {
+						return
+					}
+					served.Add(1)
+					if i == 1 {
+						_, _ = io.WriteString(c, "HTTP/1.1 200 O")
+						return
+					}
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				}
+			}()
+		}
+	}()
+	cfg := testConfig()
+	cfg.UpstreamURL = "http://" + ln.Addr().String()
+	tg := startGuard(t, cfg)
+	if r := tg.get("198.51.100.40", "/"); r.status != http.StatusOK {
+		t.Fatalf("first request: %d", r.status)
+	}
+	if r := tg.get("198.51.100.40", "/"); r.status != http.StatusBadGateway {
+		t.Errorf("half an answer: %d, want 502", r.status)
+	}
+	if n := served.Load(); n != 2 {
+		t.Errorf("upstream saw %d requests, want 2 (no retry after part of an answer)", n)
+	}
+}
