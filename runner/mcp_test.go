@@ -49,3 +49,38 @@ phases: [{kind: constant, rate: 40, duration: 2s}]
 		}
 	}
 }
+
+// MCP through the bundled guard (guard+ioc): the sessions are set up and the
+// calls answered through the guard's upstream client, and a client over the
+// guard's limit is refused (blocked), not failed.
+func TestMCPThroughTheGuard(t *testing.T) {
+	doc := `name: mcp-via-guard
+target: {service: guard+ioc, env: {PROVIDER_LATENCY_SCALE: "0", RATE_LIMIT_SCALE: "0", REQUEST_RATE_LIMIT: "15", BURST_MULTIPLIER: "1"}}
+clients: {count: 4}
+requests:
+  - {name: analyze, kind: mcp, path: /mcp, tool: analyze_iocs, arguments: '{"ioc_string": {{ioc}}}', generate: {min: 1, max: 1}}
+outcomes: {success: ["200-399"], blocked: [429, 403]}
+phases: [{kind: constant, rate: 40, duration: 2s}]
+`
+	s, err := scenarios.Parse("mcp-via-guard.yaml", "", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 80 calls from 4 clients = 20 each; the guard allows 15 requests a minute per
+	// client, and the session's set-up (initialize, initialized) counts too. So
+	// each client gets fewer than 15 calls through and the rest are refused.
+	sum := res.Summary
+	if sum.Requests != 80 || sum.ErrorCount != 0 {
+		t.Fatalf("requests %d, errors %d %v, want 80 and none", sum.Requests, sum.ErrorCount, sum.Errors)
+	}
+	if sum.SuccessCount == 0 || sum.SuccessCount >= 4*15 {
+		t.Errorf("%d calls got through the guard, want some and fewer than 60 (4 clients × 15)", sum.SuccessCount)
+	}
+	if sum.BlockedCount != 80-sum.SuccessCount {
+		t.Errorf("blocked %d, want the other %d (429/403 from the guard, never errors)", sum.BlockedCount, 80-sum.SuccessCount)
+	}
+}

@@ -55,7 +55,10 @@ func StartService(ctx context.Context, name string, env map[string]string) (stri
 			stopIOC()
 			return "", nil, fmt.Errorf("starting guard: %w", err)
 		}
-		return url, func() { stopGuard(); stopIOC() }, nil
+		// The IOC service first: closing its MCP sessions ends the streams the
+		// guard proxies, so the guard's graceful shutdown has nothing to wait for
+		// (the other way round it sometimes waited out its 5 s grace).
+		return url, func() { stopIOC(); stopGuard() }, nil
 	}
 	if !ok {
 		return "", nil, fmt.Errorf("bundled service %q is not available in this build", name)
