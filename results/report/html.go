@@ -183,15 +183,7 @@ func writeComparisonHTML(w io.Writer, c *results.Comparison, base, cur *results.
 		Heading:   scenario + ": " + runLabel(c.Base) + " → " + runLabel(c.New),
 		FactLines: true,
 	}
-	better, worse := 0, 0
-	for i := range c.Metrics {
-		switch c.Metrics[i].Verdict {
-		case changeBetter:
-			better++
-		case changeWorse:
-			worse++
-		}
-	}
+	better, worse := countChanges(c)
 	switch {
 	case worse > 0:
 		d.Verdict, d.VerdictClass = fmt.Sprintf("%d WORSE", worse), "worse"

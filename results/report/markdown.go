@@ -137,15 +137,7 @@ func markdownScopeRow(b *strings.Builder, name string, s *results.Summary) {
 // is better), the interval of the change and whether it is significant.
 func writeComparisonMarkdown(w io.Writer, c *results.Comparison) error {
 	b := &strings.Builder{}
-	better, worse := 0, 0
-	for i := range c.Metrics {
-		switch c.Metrics[i].Verdict {
-		case changeBetter:
-			better++
-		case changeWorse:
-			worse++
-		}
-	}
+	better, worse := countChanges(c)
 	fmt.Fprintf(b, "## slogate compare: %s → %s\n\n", mdText(runLabel(c.Base)), mdText(runLabel(c.New)))
 	scenario := c.New.Scenario
 	if c.Base.Scenario != c.New.Scenario {
@@ -200,3 +192,16 @@ func mdText(s string) string {
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 func sortedKeys(m map[string]int64) []string { return results.ByCount(m) }
+
+// countChanges counts the metrics a comparison calls better and worse.
+func countChanges(c *results.Comparison) (better, worse int) {
+	for i := range c.Metrics {
+		switch c.Metrics[i].Verdict {
+		case changeBetter:
+			better++
+		case changeWorse:
+			worse++
+		}
+	}
+	return better, worse
+}

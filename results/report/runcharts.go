@@ -244,17 +244,13 @@ func spectrum(c *chart, r *results.Result) (*plot.Plot, error) {
 		c.Legend = append(c.Legend, legendItem{Label: curves[i].name, Color: css(curves[i].col), Kind: kind})
 	}
 	if len(stair) > 0 {
-		l, err := plotter.NewLine(stair)
-		if err != nil {
-			return nil, err
-		}
-		l.LineStyle = lineStyle(colSLO, 1.4, true)
-		p.Add(l)
 		var names []string
 		for _, t := range used {
 			names = append(names, t.Label)
 		}
-		c.Legend = append(c.Legend, legendItem{Label: "SLO: " + strings.Join(names, ", "), Color: css(colSLO), Kind: "dash"})
+		if err := addSLOStair(p, c, stair, "SLO: "+strings.Join(names, ", ")); err != nil {
+			return nil, err
+		}
 	}
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = spectrumTicks{}
@@ -396,13 +392,9 @@ func compareSpectrum(c *chart, base, cur *results.Result) (*plot.Plot, error) {
 	}
 	ax, _ := chooseYAxis(dataMin, typical, dataMax, values)
 	if len(stair) > 0 {
-		l, err := plotter.NewLine(stair)
-		if err != nil {
+		if err := addSLOStair(p, c, stair, "SLO (new)"); err != nil {
 			return nil, err
 		}
-		l.LineStyle = lineStyle(colSLO, 1.4, true)
-		p.Add(l)
-		c.Legend = append(c.Legend, legendItem{Label: "SLO (new)", Color: css(colSLO), Kind: "dash"})
 	}
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = spectrumTicks{}
@@ -463,4 +455,16 @@ func compareThroughput(c *chart, base, cur *results.Result) (*plot.Plot, error) 
 // darker returns c with its channels at 70 %, for the edge of a filled area.
 func darker(c colorRGBA) colorRGBA {
 	return colorRGBA{R: uint8(float64(c.R) * 0.7), G: uint8(float64(c.G) * 0.7), B: uint8(float64(c.B) * 0.7), A: c.A}
+}
+
+// addSLOStair draws the SLO staircase on a spectrum chart, dashed, with its legend entry.
+func addSLOStair(p *plot.Plot, c *chart, stair plotter.XYs, label string) error {
+	l, err := plotter.NewLine(stair)
+	if err != nil {
+		return err
+	}
+	l.LineStyle = lineStyle(colSLO, 1.4, true)
+	p.Add(l)
+	c.Legend = append(c.Legend, legendItem{Label: label, Color: css(colSLO), Kind: "dash"})
+	return nil
 }
