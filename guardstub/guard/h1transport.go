@@ -31,6 +31,7 @@ import (
 //     HEAD, OPTIONS, TRACE without a body), as net/http does;
 //   - 1xx informational responses (100 Continue, 103) are skipped;
 //   - the request's context aborts the exchange (the connection is then closed);
+//   - a response body closed before its end closes the connection (never drained);
 //   - ResponseHeaderTimeout bounds the wait for the response head; DialTimeout a
 //     new connection.
 type h1Transport struct {
@@ -46,15 +47,14 @@ type h1Transport struct {
 }
 
 type h1Conn struct {
-	nc       net.Conn
-	nread    int64 // bytes read from nc so far (see countingReader)
-	key      string
-	br       *bufio.Reader
-	bw       *bufio.Writer
-	idleAt   time.Time
-	reused   bool
-	pool     *h1Transport
-	released bool
+	nc     net.Conn
+	nread  int64 // bytes read from nc so far (see countingReader)
+	key    string
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	idleAt time.Time
+	reused bool
+	pool   *h1Transport
 }
 
 func newH1Transport(cfg Config, fallback http.RoundTripper) *h1Transport {
@@ -122,7 +122,7 @@ func (t *h1Transport) takeIdle(key string) *h1Conn {
 			_ = c.nc.Close()
 			continue
 		}
-		c.reused, c.released = true, false
+		c.reused = true
 		return c
 	}
 	return nil
