@@ -83,9 +83,11 @@ func TestUpstreamConnectionsArePooledAcrossMethodsAndBodies(t *testing.T) {
 	}
 }
 
-// oneShotUpstream answers one request per connection and then closes it without
-// saying "Connection: close": every pooled connection is stale by the next request.
-func oneShotUpstream(t *testing.T) (url string, requests *atomic.Int64) {
+// rawUpstream is a hand-written HTTP/1.1 upstream for what net/http's server
+// would not do: reply writes the answer to the i-th request on a connection and
+// says whether to keep the connection open. It returns the URL and the count of
+// requests read.
+func rawUpstream(t *testing.T, reply func(i int, c net.Conn) (keep bool)) (url string, requests *atomic.Int64) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -107,17 +109,33 @@ func oneShotUpstream(t *testing.T) (url string, requests *atomic.Int64) {
 				defer wg.Done()
 				defer c.Close()
 				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err != nil {
-					return
+				br := bufio.NewReader(c)
+				for i := 0; ; i++ {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					_, _ = io.Copy(io.Discard, req.Body)
+					n.Add(1)
+					if !reply(i, c) {
+						return
+					}
 				}
-				_, _ = io.Copy(io.Discard, req.Body)
-				n.Add(1)
-				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 			}()
 		}
 	}()
 	return "http://" + ln.Addr().String(), &n
+}
+
+const rawOK = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+// oneShotUpstream answers one request per connection and then closes it without
+// saying "Connection: close": every pooled connection is stale by the next request.
+func oneShotUpstream(t *testing.T) (url string, requests *atomic.Int64) {
+	return rawUpstream(t, func(_ int, c net.Conn) bool {
+		_, _ = io.WriteString(c, rawOK)
+		return false
+	})
 }
 
 func TestStaleConnectionIsRetriedOnlyForReplayableRequests(t *testing.T) {
@@ -367,43 +385,16 @@ func TestAHalfAnswerIsNotRetried(t *testing.T) {
 	// Each connection answers its first request fully and its second with half a
 	// status line before closing: that is a failed exchange, not a stale
 	// connection, so the guard must not send the request again.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var served atomic.Int64
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-				br := bufio.NewReader(c)
-				for i := 0; ; i++ {
-					if _, err := http.ReadRequest(br); err != nil {
-						return
-					}
-					served.Add(1)
-					if i == 1 {
-						_, _ = io.WriteString(c, "HTTP/1.1 200 O")
-						return
-					}
-					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-				}
-			}()
+	url, served := rawUpstream(t, func(i int, c net.Conn) bool {
+		if i == 1 {
+			_, _ = io.WriteString(c, "HTTP/1.1 200 O")
+			return false
 		}
-	}()
+		_, _ = io.WriteString(c, rawOK)
+		return true
+	})
 	cfg := testConfig()
-	cfg.UpstreamURL = "http://" + ln.Addr().String()
+	cfg.UpstreamURL = url
 	tg := startGuard(t, cfg)
 	if r := tg.get("198.51.100.40", "/"); r.status != http.StatusOK {
 		t.Fatalf("first request: %d", r.status)
