@@ -71,6 +71,14 @@ type Sample struct {
 	BytesIn        int64
 	BytesOut       int64
 	Censored       bool
+	// Cancelled: the user stopped the run (Ctrl-C, SIGTERM) while this
+	// request was in flight or about to be sent. Not the target's doing: it
+	// is counted apart and left out of every rate and histogram.
+	Cancelled bool
+	// GeneratorFault: the generator itself could not send the request (out
+	// of file descriptors, ephemeral ports or socket buffers). Not the
+	// target's doing: counted apart, and it makes the run inconclusive.
+	GeneratorFault bool
 }
 
 const maxDistinctErrors = 50
@@ -80,6 +88,8 @@ type scope struct {
 	success, blocked, errors   int64
 	bytesIn, bytesOut          int64
 	censored                   int64
+	cancelled, generatorFaults int64
+	generatorErr               string // the first generator fault's message
 	status                     map[int]int64
 	errs                       map[string]int64
 }
@@ -92,6 +102,17 @@ func newScope() *scope {
 }
 
 func (s *scope) add(x *Sample) {
+	if x.Cancelled {
+		s.cancelled++
+		return
+	}
+	if x.GeneratorFault {
+		s.generatorFaults++
+		if s.generatorErr == "" {
+			s.generatorErr = x.Error
+		}
+		return
+	}
 	recordDuration(s.latency, x.Latency)
 	if !x.Censored {
 		recordDuration(s.service, x.ServiceLatency)
@@ -138,6 +159,8 @@ func (s *scope) summary(seconds, targetRate float64) Summary {
 		StatusCodes:      map[string]int64{},
 		Errors:           map[string]int64{},
 		Censored:         s.censored,
+		Cancelled:        s.cancelled,
+		GeneratorErrors:  s.generatorFaults,
 		BytesIn:          s.bytesIn,
 		BytesOut:         s.bytesOut,
 	}
@@ -225,6 +248,9 @@ func (r *Recorder) Record(x Sample) {
 }
 
 func (r *Recorder) addInterval(x *Sample) {
+	if x.Cancelled || x.GeneratorFault {
+		return
+	}
 	sec := int(x.Due / time.Second)
 	acc := r.intervals[sec]
 	if acc == nil {
@@ -279,6 +305,24 @@ func (r *Recorder) Snapshot() (requests int64, p99Ms, errorRate, blockRate float
 		return 0, 0, 0, 0
 	}
 	return n, QuantileMs(r.run.latency, 99), float64(r.run.errors) / float64(n), float64(r.run.blocked) / float64(n)
+}
+
+// GeneratorFaults returns how many requests of measured phases the
+// generator could not send for lack of its own resources, and the first
+// such error.
+func (r *Recorder) GeneratorFaults() (int64, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n, msg := r.run.generatorFaults, r.run.generatorErr
+	for i, p := range r.phases {
+		if r.plan.Phases[i].Warmup {
+			n += p.generatorFaults
+			if msg == "" {
+				msg = p.generatorErr
+			}
+		}
+	}
+	return n, msg
 }
 
 // Finish describes the run's end to the recorder.

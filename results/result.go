@@ -68,8 +68,15 @@ type Summary struct {
 	// Censored counts requests still unsent when the run's drain deadline
 	// passed; each was recorded as an error with latency (cutoff − due).
 	Censored int64 `json:"censored"`
-	BytesIn  int64 `json:"bytes_in"`
-	BytesOut int64 `json:"bytes_out"`
+	// Cancelled counts requests cut by the user's stop (Ctrl-C): not
+	// requests of the target, so not in requests or any rate.
+	Cancelled int64 `json:"cancelled,omitempty"`
+	// GeneratorErrors counts requests the generator could not send for
+	// lack of its own resources (file descriptors, ports): not in requests
+	// or any rate; any makes the run inconclusive.
+	GeneratorErrors int64 `json:"generator_errors,omitempty"`
+	BytesIn         int64 `json:"bytes_in"`
+	BytesOut        int64 `json:"bytes_out"`
 }
 
 // Phase is a Summary for one phase of the load profile.

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math"
@@ -34,6 +35,8 @@ type Options struct {
 	MaxWorkers int
 	// Progress, when set, is called about once a second during the run.
 	Progress func(Progress)
+	// TLS configures HTTPS targets (--insecure, --ca); nil: system roots.
+	TLS *tls.Config
 }
 
 // Progress is a live view of a running test.
@@ -149,6 +152,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		Drain:      s.Generator.Drain.D(),
 		Sessions:   sessions,
 		Script:     opts.Script,
+		TLS:        opts.TLS,
 	})
 	stopProgress()
 	if err != nil {
@@ -179,6 +183,14 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		gen.Reasons = append(gen.Reasons, fmt.Sprintf(
 			"all %d workers were busy for %.1f%% of requests: raise generator.max_workers (--max-workers) or lower the rate",
 			maxWorkers, 100*gen.PinnedFraction))
+	}
+	if n, first := rec.GeneratorFaults(); n > 0 {
+		// Out of file descriptors, ports or buffers is the generator's
+		// limit, never the target's error.
+		gen.Saturated = true
+		gen.Reasons = append(gen.Reasons, fmt.Sprintf(
+			"the generator ran out of its own resources for %d requests (%s): raise the limit (ulimit -n, ephemeral ports) or lower the rate",
+			n, first))
 	}
 	if stats.Censored > 0 {
 		gen.Reasons = append(gen.Reasons, fmt.Sprintf("%d requests were never sent before the drain deadline (recorded as censored errors)", stats.Censored))

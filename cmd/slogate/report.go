@@ -149,7 +149,13 @@ func checkReportPath(path string) error {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return fmt.Errorf("directory %s does not exist", dir)
 	}
-	return nil
+	// Find a read-only directory before the load is sent, not after.
+	probe, err := os.CreateTemp(dir, ".slogate-write-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s: %w", dir, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 // appendFile appends data to path (created if missing), as GitHub's step

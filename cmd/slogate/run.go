@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +42,9 @@ type runFlags struct {
 	compareWith string
 	baseEnv     []string
 	reports     []string
+	// HTTPS targets
+	insecure bool
+	caFile   string
 }
 
 func newRunCmd() *cobra.Command {
@@ -74,6 +79,8 @@ P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress line")
 	fl.IntVar(&f.maxWorkers, "max-workers", 0, "cap on concurrent requests (default: from the peak rate)")
 	fl.StringVar(&f.format, "format", "text", "what to print: text or json")
+	fl.BoolVar(&f.insecure, "insecure", false, "HTTPS: do not verify the target's certificate (a self-signed test target)")
+	fl.StringVar(&f.caFile, "ca", "", "HTTPS: trust the CA certificates in this PEM file (beside the system roots)")
 	fl.StringArrayVar(&f.reports, "report", nil, "also write a report, FORMAT=FILE (text, markdown, json, junit, html; repeatable; Markdown is appended to $GITHUB_STEP_SUMMARY when set)")
 	return cmd
 }
@@ -180,9 +187,14 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 		}
 	}
 
+	tlsConfig, err := f.tlsConfig()
+	if err != nil {
+		return badInput(err)
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := runner.Options{MaxWorkers: f.maxWorkers, Engine: f.engine, Script: f.script}
+	opts := runner.Options{MaxWorkers: f.maxWorkers, Engine: f.engine, Script: f.script, TLS: tlsConfig}
 	stderr := cmd.ErrOrStderr()
 	live := !f.quiet && isTerminal(stderr)
 	if live {
@@ -214,14 +226,8 @@ func finish(stdout io.Writer, res *results.Result, set *slo.Set, baseline *resul
 	if store != nil {
 		stored = store(res)
 	}
-	if out != "" {
-		if err := results.Write(out, res); err != nil {
-			return withCode(ExitBadInput, err)
-		}
-	}
-	if err := writeReports(reports, res); err != nil {
-		return withCode(ExitBadInput, fmt.Errorf("--report: %w", err))
-	}
+	// The verdict is printed first, so that a file that cannot be written
+	// (a full disk, a directory gone read-only during the run) never hides it.
 	switch format {
 	case "json":
 		if err := writeJSON(stdout, res); err != nil {
@@ -231,14 +237,61 @@ func finish(stdout io.Writer, res *results.Result, set *slo.Set, baseline *resul
 		if err := results.WriteText(stdout, res); err != nil {
 			return err
 		}
-		if out != "" {
-			fmt.Fprintf(stdout, "result written to %s\n", out)
-		}
 		if stored != "" {
 			fmt.Fprintf(stdout, "stored in history: %s\n", stored)
 		}
 	}
+	if out != "" {
+		if err := results.Write(out, res); err != nil {
+			return withCode(ExitBadInput, err)
+		}
+		if format != "json" {
+			fmt.Fprintf(stdout, "result written to %s\n", out)
+		}
+	}
+	if err := writeReports(reports, res); err != nil {
+		return withCode(ExitBadInput, fmt.Errorf("--report: %w", err))
+	}
 	return verdictExit(rep.Verdict)
+}
+
+// tlsConfig builds the HTTPS client settings of --insecure and --ca, or
+// nil for Go's defaults (system roots, full verification).
+func (f *runFlags) tlsConfig() (*tls.Config, error) {
+	if !f.insecure && f.caFile == "" {
+		return nil, nil
+	}
+	cfg := &tls.Config{InsecureSkipVerify: f.insecure} //nolint:gosec // asked for by --insecure
+	if f.caFile != "" {
+		pem, err := readBounded(f.caFile, 1<<20)
+		if err != nil {
+			return nil, fmt.Errorf("--ca: %w", err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("--ca %s: no PEM certificate found in the file", f.caFile)
+		}
+		cfg.RootCAs = pool
+	}
+	return cfg, nil
+}
+
+// readBounded reads a regular file of at most limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s is %d bytes, above the %d-byte limit", path, st.Size(), limit)
+	}
+	return os.ReadFile(path)
 }
 
 func verdictExit(verdict string) error {

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"crypto/tls"
 	"net/http"
 	"time"
 
@@ -25,6 +26,18 @@ type Job struct {
 	Script string
 	// Transport, when set, replaces the engine's HTTP transport (tests).
 	Transport http.RoundTripper
+	// TLS configures HTTPS targets (--insecure, --ca); nil: system roots.
+	TLS *tls.Config
+}
+
+// HasKind reports whether the job's mix has a request of this kind ("mcp").
+func (j Job) HasKind(kind string) bool {
+	for i := range j.Scenario.Requests {
+		if j.Scenario.Requests[i].Kind == kind {
+			return true
+		}
+	}
+	return false
 }
 
 // SessionProvider adds per-request session headers (e.g. Mcp-Session-Id).

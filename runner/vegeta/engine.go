@@ -12,14 +12,18 @@
 package vegeta
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -47,15 +51,23 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 		timeout:    cfg.Timeout,
 		maxWorkers: int64(cfg.MaxWorkers),
 		sessions:   cfg.Sessions,
+		keepBodies: cfg.HasKind("mcp"),
 	}
 	if rt.base == nil {
-		rt.base = NewTransport(cfg.MaxWorkers)
+		tr := NewTransport(cfg.MaxWorkers)
+		tr.TLSClientConfig = cfg.TLS
+		// Idle keep-alive connections hold file descriptors: release them
+		// when the run ends, before the result file is written.
+		defer tr.CloseIdleConnections()
+		rt.base = tr
 	}
 	client := &http.Client{
 		Transport:     rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	initial := uint64(min(cfg.MaxWorkers, 10))
+	// The transport reads (and counts) every body itself, bounded by the
+	// request timeout; vegeta sees only what the mix must inspect (MCP).
 	attacker := vegeta.NewAttacker(
 		vegeta.Client(client),
 		vegeta.Workers(initial),
@@ -67,7 +79,7 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 	targeter := func(t *vegeta.Target) error { *t = placeholder; return nil }
 
 	var stats plan.Stats
-	pacer := &duePacer{schedule: cfg.Schedule, total: uint64(total)}
+	pacer := newDuePacer(cfg.Schedule, uint64(total))
 	stats.Start = time.Now()
 	rt.start = stats.Start
 	rt.schedule = cfg.Schedule
@@ -77,10 +89,19 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 	deadline := time.NewTimer(cutoff)
 	defer deadline.Stop()
 	var stopOnce sync.Once
-	stop := func() {
+	// stop ends the load: the pacer sends nothing more (its wait is
+	// interruptible), the transport refuses requests not yet on the wire,
+	// and in-flight requests end now. byUser marks them cancelled (not the
+	// target's errors); at the drain deadline they are the target's errors.
+	stop := func(byUser bool) {
 		stopOnce.Do(func() {
+			if byUser {
+				rt.interrupted.Store(true)
+			}
+			rt.stopped.Store(true)
+			pacer.stop()
 			attacker.Stop()
-			cancelRun() // in-flight requests end now, as errors
+			cancelRun()
 		})
 	}
 	scheduleEnd := cfg.Schedule.End()
@@ -98,15 +119,17 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 				maxSeq = seq
 			}
 			s := sample(cfg, stats.Start, res)
-			if s.Due+s.Lateness <= scheduleEnd {
+			if s.Cancelled || s.GeneratorFault {
+				received-- // never reached the target
+			} else if s.Due+s.Lateness <= scheduleEnd {
 				stats.OnSchedule++
 			}
 			cfg.Recorder.Record(s)
 		case <-deadline.C:
-			stop()
+			stop(false)
 		case <-ctx.Done():
 			stats.Interrupted = true
-			stop()
+			stop(true)
 			ctx = context.Background() // fire once
 		}
 	}
@@ -155,6 +178,17 @@ func sample(cfg plan.Job, start time.Time, res *vegeta.Result) results.Sample {
 		if s.Error == "" {
 			s.Error = "no response"
 		}
+		switch {
+		case strings.Contains(s.Error, errCancelled.Error()):
+			s.Cancelled = true
+			return s
+		case strings.Contains(s.Error, generatorFaultMark):
+			s.GeneratorFault = true
+			return s
+		}
+	}
+	if n, ok := res.Headers[bytesInHeader]; ok && len(n) == 1 {
+		s.BytesIn, _ = strconv.ParseInt(n[0], 10, 64)
 	}
 	s.Outcome = cfg.Scenario.Outcomes.Classify(int(res.Code), transportErr)
 	if !transportErr && s.Outcome == results.OutcomeError {
@@ -168,21 +202,49 @@ func sample(cfg plan.Job, start time.Time, res *vegeta.Result) results.Sample {
 	return s
 }
 
-// duePacer sends hit i at Schedule.Due(i) and stops after exactly Total hits.
+// duePacer sends hit i at Schedule.Due(i) and stops after exactly Total
+// hits, or as soon as stop is called. It waits for the due time itself, on
+// a timer it can abandon, and returns no wait to vegeta: vegeta's own
+// time.Sleep cannot be interrupted, so a stop during a slow phase
+// (0.1 req/s) would otherwise wait out the sleep and then send one more.
+// Pace is only called from vegeta's single pacing goroutine.
 type duePacer struct {
 	schedule *plan.Schedule
 	total    uint64
+	timer    *time.Timer
+	done     chan struct{}
+	once     sync.Once
 }
+
+func newDuePacer(schedule *plan.Schedule, total uint64) *duePacer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &duePacer{schedule: schedule, total: total, timer: t, done: make(chan struct{})}
+}
+
+func (p *duePacer) stop() { p.once.Do(func() { close(p.done) }) }
 
 func (p *duePacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool) {
 	if hits >= p.total {
 		return 0, true
 	}
 	due, _ := p.schedule.Due(int64(hits))
-	if due <= elapsed {
+	if wait := due - elapsed; wait > 0 {
+		p.timer.Reset(wait)
+		select {
+		case <-p.timer.C:
+		case <-p.done:
+			p.timer.Stop()
+			return 0, true
+		}
 		return 0, false
 	}
-	return due - elapsed, false
+	select {
+	case <-p.done:
+		return 0, true
+	default:
+		return 0, false
+	}
 }
 
 func (p *duePacer) Rate(elapsed time.Duration) float64 { return p.schedule.RateAt(elapsed) }
@@ -203,8 +265,67 @@ type seqTransport struct {
 	sessions   plan.SessionProvider
 	start      time.Time
 	schedule   *plan.Schedule
+	// keepBodies: the mix inspects some responses (MCP results), so their
+	// bodies are handed to vegeta, up to maxKeptBody bytes.
+	keepBodies bool
 
 	inflight, started, pinned atomic.Int64
+	// stopped: the load is over, nothing more goes on the wire;
+	// interrupted: the user stopped it (requests cut now are cancelled).
+	stopped, interrupted atomic.Bool
+}
+
+// maxKeptBody bounds the part of a response body kept for inspection (an
+// MCP tool result); the rest is read, counted and discarded.
+const maxKeptBody = 1 << 20
+
+// bytesInHeader carries the body size the transport counted to the
+// result (vegeta only counts what it reads itself).
+const bytesInHeader = "X-Slogate-Bytes-In"
+
+// errCancelled is a request cut by the user's stop: not the target's error.
+var errCancelled = errors.New("cancelled: the run was stopped")
+
+// generatorFaultMark starts the error of a request the generator could not
+// send for lack of its own resources.
+const generatorFaultMark = "generator out of resources: "
+
+// generatorFault reports whether err is the generator's own resource
+// limit rather than the target's doing: out of file descriptors (EMFILE,
+// ENFILE), of ephemeral ports (EADDRNOTAVAIL, EADDRINUSE on connect), of
+// socket buffers or memory (ENOBUFS, ENOMEM).
+func generatorFault(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EADDRNOTAVAIL, syscall.EADDRINUSE, syscall.ENOBUFS, syscall.ENOMEM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// noReplayBody makes a request without a body non-replayable, so that
+// net/http never re-sends it on a fresh connection after a reused one
+// failed (Transport retries replayable requests silently): every failed
+// attempt is the target's error and is counted. It is empty; the
+// transport sees EOF at once and sends no body.
+type noReplayBody struct{}
+
+func (noReplayBody) Read([]byte) (int, error) { return 0, io.EOF }
+func (noReplayBody) Close() error             { return nil }
+
+// classify turns a failed exchange into the error the result records.
+func (t *seqTransport) classify(err error) error {
+	switch {
+	case t.interrupted.Load() && t.ctx.Err() != nil:
+		return errCancelled
+	case generatorFault(err):
+		return errors.New(generatorFaultMark + err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("timeout after %s", t.timeout)
+	case t.ctx.Err() != nil:
+		return errors.New("no answer before the drain deadline")
+	}
+	return err
 }
 
 func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
@@ -220,45 +341,56 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 			t.pinned.Add(1)
 		}
 	}
+	defer t.inflight.Add(-1)
+	if t.stopped.Load() {
+		if t.interrupted.Load() {
+			return nil, errCancelled
+		}
+		return nil, errors.New("not sent: generator backlog at the drain deadline")
+	}
 	t.started.Add(1)
+	// One deadline bounds the whole exchange: connect, headers and body.
 	ctx, cancel := context.WithTimeout(t.ctx, t.timeout)
+	defer cancel()
 	req, e, err := t.mix.Request(ctx, seq)
 	if err != nil {
-		cancel()
-		t.inflight.Add(-1)
 		return nil, err
 	}
 	if t.sessions != nil {
 		t.sessions.Decorate(req, seq, e)
 	}
+	req.GetBody = nil
+	if req.Body == nil || req.Body == http.NoBody {
+		req.Body, req.ContentLength = noReplayBody{}, 0
+	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
-		cancel()
-		t.inflight.Add(-1)
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("timeout after %s", t.timeout)
-		}
-		return nil, err
+		return nil, t.classify(err)
 	}
-	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel, done: func() { t.inflight.Add(-1) }}
+	// Read the body here, under the request's deadline: discarded unless
+	// the mix inspects it, counted either way. An endless or stalled body
+	// ends at the timeout as an error; memory stays bounded.
+	var kept []byte
+	if t.keepBodies && t.mix.Kind(e) == "mcp" {
+		kept, err = io.ReadAll(io.LimitReader(resp.Body, maxKeptBody))
+	}
+	n := int64(len(kept))
+	if err == nil {
+		var rest int64
+		rest, err = io.Copy(io.Discard, resp.Body)
+		n += rest
+	}
+	resp.Body.Close()
+	if err != nil {
+		return nil, t.classify(fmt.Errorf("reading the response body: %w", err))
+	}
+	resp.Header[bytesInHeader] = []string{strconv.FormatInt(n, 10)}
+	if kept != nil {
+		resp.Body = io.NopCloser(bytes.NewReader(kept))
+	} else {
+		resp.Body = http.NoBody
+	}
 	return resp, nil
-}
-
-type cancelBody struct {
-	ReadCloser interface {
-		Read([]byte) (int, error)
-		Close() error
-	}
-	cancel context.CancelFunc
-	done   func()
-	once   sync.Once
-}
-
-func (b *cancelBody) Read(p []byte) (int, error) { return b.ReadCloser.Read(p) }
-func (b *cancelBody) Close() error {
-	err := b.ReadCloser.Close()
-	b.once.Do(func() { b.cancel(); b.done() })
-	return err
 }
 
 // NewTransport is the tuned HTTP/1.1 transport of generator.md: enough idle
