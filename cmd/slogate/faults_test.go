@@ -7,6 +7,7 @@ package main
 import (
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -203,4 +204,53 @@ func TestTLSFlags(t *testing.T) {
 
 func pemCert(der []byte) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// A hung target holds every worker: that is the target's latency, measured
+// from the intended send, so the run fails (1) rather than blaming the
+// generator (3). So does a target that trickles its answer.
+func TestHungOrTricklingTargetFails(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		handler http.HandlerFunc
+	}{
+		{"hung", func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+		}},
+		{"trickling", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "100")
+			for i := 0; i < 100; i++ {
+				if _, err := w.Write([]byte{'x'}); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(tc.handler)
+			defer srv.Close()
+			dir := t.TempDir()
+			sc := writeFile(t, dir, "s.yaml", fmt.Sprintf(`name: slow
+target: {url: %q, timeout: 1s}
+requests: [{name: get, path: /}]
+generator: {max_workers: 8, drain: 1s}
+phases: [{kind: constant, rate: 40, duration: 2s}]
+slo:
+  - {metric: p50, threshold: "< 200ms"}
+`, srv.URL))
+			code, stdout, _ := runCLI(t, "run", sc, "--no-history", "-q")
+			if code != 1 {
+				t.Errorf("exit %d, want 1: the target's own slowness fails the gate\n%s", code, stdout)
+			}
+		})
+	}
 }
