@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -252,5 +253,61 @@ slo:
 				t.Errorf("exit %d, want 1: the target's own slowness fails the gate\n%s", code, stdout)
 			}
 		})
+	}
+}
+
+// SIGTERM (what CI runners and Kubernetes send) stops the run like Ctrl-C:
+// the partial result is written, exit 3, the requests cut in flight are
+// not the target's errors, and nothing is sent after the process exits.
+func TestSIGTERMWritesPartialResultWithoutErrors(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		select { // slow enough that requests are in flight at the signal
+		case <-time.After(200 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "partial.json")
+	cmd := exec.Command(slogateBin, "run", "--target", srv.URL, "--rate", "100", "--duration", "60s", "--out", out, "--no-history", "-q")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for the load to be under way (bounded), not for a fixed time.
+	for deadline := time.Now().Add(30 * time.Second); hits.Load() < 50 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("slogate did not stop within 20 s of SIGTERM")
+	}
+	atExit := hits.Load()
+	time.Sleep(300 * time.Millisecond)
+	if code := cmd.ProcessState.ExitCode(); code != 3 {
+		t.Errorf("exit %d after SIGTERM, want 3 (inconclusive: partial)", code)
+	}
+	r, err := results.Read(out)
+	if err != nil {
+		t.Fatalf("partial result: %v", err)
+	}
+	if !r.Partial || r.Summary.Requests < 20 {
+		t.Errorf("partial %v with %d requests, want a partial result of the requests sent", r.Partial, r.Summary.Requests)
+	}
+	if r.Summary.ErrorCount != 0 || r.Summary.ErrorRate != 0 {
+		t.Errorf("errors %d (%v): the target never erred; requests cut by the signal are cancelled, not errors", r.Summary.ErrorCount, r.Summary.Errors)
+	}
+	if r.Summary.Cancelled == 0 {
+		t.Error("cancelled = 0: the requests in flight at the signal must be counted apart")
+	}
+	if n := hits.Load(); n != atExit {
+		t.Errorf("the target saw %d requests after slogate exited", n-atExit)
 	}
 }
