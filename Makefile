@@ -24,6 +24,7 @@ bench: build
 lint:
 	@fmt_out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$fmt_out" ]; then echo "gofmt needed:"; echo "$$fmt_out"; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
