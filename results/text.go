@@ -28,6 +28,12 @@ func WriteText(w io.Writer, r *Result) error {
 	if s.Censored > 0 {
 		fmt.Fprintf(w, " · %d censored", s.Censored)
 	}
+	if s.GeneratorErrors > 0 {
+		fmt.Fprintf(w, " · %d not sent for lack of the generator's own resources (not counted)", s.GeneratorErrors)
+	}
+	if s.Cancelled > 0 {
+		fmt.Fprintf(w, " · %d cancelled by the stop (not counted)", s.Cancelled)
+	}
 	fmt.Fprintln(w)
 	if len(s.StatusCodes) > 0 {
 		fmt.Fprintf(w, "status codes: %s\n", countLine(s.StatusCodes))

@@ -294,6 +294,12 @@ func runDetails(r *results.Result) []keyValue {
 	if r.Summary.Censored > 0 {
 		kv = append(kv, keyValue{"censored", fmt.Sprintf("%d requests still unsent at the drain deadline, recorded as errors", r.Summary.Censored)})
 	}
+	if r.Summary.GeneratorErrors > 0 {
+		kv = append(kv, keyValue{"generator errors", fmt.Sprintf("%d requests not sent for lack of the generator's own resources (not the target's errors; the run is inconclusive)", r.Summary.GeneratorErrors)})
+	}
+	if r.Summary.Cancelled > 0 {
+		kv = append(kv, keyValue{"cancelled", fmt.Sprintf("%d requests cut by the user's stop (not the target's errors)", r.Summary.Cancelled)})
+	}
 	return kv
 }
 
