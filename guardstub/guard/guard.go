@@ -381,7 +381,8 @@ func (g *Guard) admit(addr netip.Addr, now int64, bodyBytes int64, global float6
 		return verdict{outcome: outcomeBlocked, retry: time.Duration(c.blockedUntil - now)}
 	}
 	if c.blockedUntil != 0 { // a block ended: start with a clean window
-		c.blockedUntil, c.reason, c.violations, c.window = 0, reasonNone, 0, slidingCounter{}
+		s.clearBlockLocked(c)
+		c.reason, c.violations, c.window = reasonNone, 0, slidingCounter{}
 	}
 	c.features.add(now, g.featWin, bodyBytes)
 	v := verdict{features: c.features.features(now, g.featWin, global)}
@@ -403,7 +404,7 @@ func (g *Guard) admit(addr netip.Addr, now int64, bodyBytes int64, global float6
 	c.lastViolation = now
 	if c.violations >= uint32(g.cfg.BlockThresholdViolations) {
 		v.outcome = outcomeBlockStarted
-		v.retry = c.blockFor(now, reasonRateLimitViolations, g.cfg.BlockDuration, g.cfg.MaxBlockDuration, g.cfg.ProgressiveBlocking)
+		v.retry = s.blockLocked(c, now, reasonRateLimitViolations, g.cfg.BlockDuration, g.cfg.MaxBlockDuration, g.cfg.ProgressiveBlocking)
 		return v
 	}
 	v.outcome = outcomeRateLimited
@@ -428,7 +429,7 @@ func (g *Guard) applyPrediction(addr netip.Addr, now int64, p Prediction) (time.
 	if c.blockedUntil > now {
 		return time.Duration(c.blockedUntil - now), true
 	}
-	return c.blockFor(now, reasonModel, g.cfg.BlockDuration, g.cfg.MaxBlockDuration, g.cfg.ProgressiveBlocking), true
+	return s.blockLocked(c, now, reasonModel, g.cfg.BlockDuration, g.cfg.MaxBlockDuration, g.cfg.ProgressiveBlocking), true
 }
 
 func (g *Guard) blockStarted(addr netip.Addr, reason blockReason, d time.Duration) {
