@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -216,6 +217,8 @@ var (
 	bodyTooLarge     = []byte(`{"detail":"Request body too large"}` + "\n")
 	bodyUnknownPeer  = []byte(`{"detail":"Unable to determine client IP"}` + "\n")
 	bodyBadGateway   = []byte(`{"detail":"Upstream unavailable"}` + "\n")
+	bodyBadBody      = []byte(`{"detail":"Malformed or incomplete request body"}` + "\n")
+	bodyBodyTimeout  = []byte(`{"detail":"Request body not received in time"}` + "\n")
 	bodyShuttingDown = []byte(`{"detail":"Service shutting down"}` + "\n")
 )
 
@@ -457,12 +460,60 @@ func (g *Guard) predict(ctx context.Context, k featureKey) (Prediction, bool) {
 }
 
 // forwardRequest sends an allowed request upstream. A body without a declared
-// length is cut at MAX_BODY_BYTES (the proxy then answers 413).
+// length is cut at MAX_BODY_BYTES (the proxy then answers 413). A body must
+// arrive within BODY_READ_TIMEOUT_SECONDS (else 408), so a client trickling it
+// cannot hold an upstream connection; a body that does not parse (a bad chunk
+// size) is the client's fault: 400, not 502 (see clientBody).
 func (g *Guard) forwardRequest(w http.ResponseWriter, r *http.Request) {
-	if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes)
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		if r.ContentLength < 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes)
+		}
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.BodyReadTimeout)) // best effort: ErrNotSupported off net/http's server
+		r.Body = clientBody{r.Body}
 	}
 	g.forward.ServeHTTP(w, r)
+}
+
+// clientBody is an allowed request's body on its way upstream. A read error is
+// returned as a *clientBodyError, which both upstream clients pass on, so the
+// proxy answers for the client's fault (400, 408, 413) instead of blaming the
+// upstream (502). (The body's read deadline needs no lifting at its end: the
+// server clears it when it starts watching for the client going away.)
+type clientBody struct{ io.ReadCloser }
+
+func (b clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = &clientBodyError{err: err}
+	}
+	return n, err
+}
+
+// clientBodyError is a failure reading the client's request body.
+type clientBodyError struct{ err error }
+
+func (e *clientBodyError) Error() string {
+	return "reading the client's request body: " + e.err.Error()
+}
+func (e *clientBodyError) Unwrap() error { return e.err }
+
+// clientBodyStatus is the answer when err comes from the client's body: 413 over
+// MAX_BODY_BYTES, 408 past BODY_READ_TIMEOUT_SECONDS, 400 when it does not parse
+// or the client broke off; ok is false when the upstream side failed.
+func clientBodyStatus(err error) (status int, body []byte, ok bool) {
+	var cbe *clientBodyError
+	if !errors.As(err, &cbe) {
+		return 0, nil, false
+	}
+	var ne net.Error
+	switch {
+	case errBodyTooLarge(cbe.err):
+		return http.StatusRequestEntityTooLarge, bodyTooLarge, true
+	case errors.As(cbe.err, &ne) && ne.Timeout():
+		return http.StatusRequestTimeout, bodyBodyTimeout, true
+	}
+	return http.StatusBadRequest, bodyBadBody, true
 }
 
 // retryAfter is the Retry-After value for d: whole seconds, rounded up, ≥ 1.

@@ -440,3 +440,81 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// rawExchange sends raw bytes to the guard's server and returns the status of
+// the first answer (0 if the connection closed without one). Writes after the
+// first are paced by gap; the exchange is bounded at 15 s.
+func rawExchange(t *testing.T, addr string, gap time.Duration, parts ...string) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(15 * time.Second))
+	status := make(chan int, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	for i, p := range parts {
+		if i > 0 {
+			select {
+			case s := <-status:
+				return s // answered before the client finished: what is being tested
+			case <-time.After(gap):
+			}
+		}
+		if _, err := io.WriteString(conn, p); err != nil {
+			break
+		}
+	}
+	return <-status
+}
+
+func TestMalformedChunkedBodyIs400NotUpstreamError(t *testing.T) {
+	tg := startGuard(t, testConfig())
+	head := "POST /api/heavy HTTP/1.1\r\nHost: guard\r\nX-Forwarded-For: 198.51.100.60\r\nTransfer-Encoding: chunked\r\n\r\n"
+	for _, body := range []string{"zz\r\nabc\r\n0\r\n\r\n", "3\r\nabcXX\r\n0\r\n\r\n", "-1\r\nabc\r\n0\r\n\r\n"} {
+		if s := rawExchange(t, tg.srv.Listener.Addr().String(), 0, head+body); s != http.StatusBadRequest {
+			t.Errorf("chunked body %q: status %d, want 400 (the client's fault, not 502)", body, s)
+		}
+	}
+	if v := metricValue(tg.scrape(), "ddos_upstream_errors_total"); v != 0 {
+		t.Errorf("ddos_upstream_errors_total = %v, want 0: the upstream did nothing wrong", v)
+	}
+}
+
+func TestTricklingBodyIsCutByBodyReadTimeout(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/slow" {
+			time.Sleep(900 * time.Millisecond) // 3 × BodyReadTimeout after the body
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer up.Close()
+	cfg := testConfig()
+	cfg.UpstreamURL = up.URL
+	cfg.BodyReadTimeout = 300 * time.Millisecond
+	tg := startGuard(t, cfg)
+	// 40 bytes announced, one sent every 100 ms: 4 s to finish. The guard must
+	// give up long before (408) instead of holding an upstream connection.
+	parts := []string{"POST /upload HTTP/1.1\r\nHost: guard\r\nX-Forwarded-For: 198.51.100.61\r\nContent-Length: 40\r\n\r\n"}
+	for range 40 {
+		parts = append(parts, "x")
+	}
+	if s := rawExchange(t, tg.srv.Listener.Addr().String(), 100*time.Millisecond, parts...); s != http.StatusRequestTimeout {
+		t.Errorf("trickled body: status %d, want 408", s)
+	}
+	// A body that arrives in time is forwarded, and the deadline it had does not
+	// outlive it: a slow answer after the body is not cut.
+	if r := tg.req("198.51.100.62", http.MethodPost, "/slow", []byte("payload")); r.status != http.StatusOK || r.body != "ok" {
+		t.Errorf("a prompt body with a slow answer: %d %q, want 200 ok", r.status, r.body)
+	}
+}

@@ -182,10 +182,13 @@ func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, retry bool, 
 		_ = c.nc.SetDeadline(aLongTimeAgo)
 		close(aborted)
 	})
+	out, body := req, (*readErrBody)(nil)
 	fail := func(err error, retryable bool) (*http.Response, bool, error) {
 		if !stop() {
 			<-aborted
-			if ctxErr := ctx.Err(); ctxErr != nil {
+			// The context's end explains the failure, unless the client's body
+			// failed first (the server cancels the context on that read error).
+			if ctxErr := ctx.Err(); ctxErr != nil && (body == nil || body.err == nil) {
 				err = ctxErr
 			}
 			retryable = false
@@ -193,7 +196,6 @@ func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, retry bool, 
 		_ = c.nc.Close()
 		return nil, retryable && c.reused && replayable(req), err
 	}
-	out, body := req, (*readErrBody)(nil)
 	if req.Body != nil && req.Body != http.NoBody {
 		body = &readErrBody{ReadCloser: req.Body}
 		r2 := *req
