@@ -79,7 +79,19 @@ func TestCacheMetricsAfterScoring(t *testing.T) {
 		tg.get("198.51.100.1", "/")
 	}
 	fams := tg.scrape()
-	lookups, hits := metricValue(fams, "cache_requests_total"), metricValue(fams, "cache_hits_total")
+	// The names are the seed's (its PromQL uses them) and shared with the IOC
+	// service: the guard's carry service="guard", and only that label.
+	for _, name := range []string{"cache_requests_total", "cache_hits_total"} {
+		mf := fams[name]
+		if mf == nil || len(mf.GetMetric()) != 1 {
+			t.Fatalf("%s: %v, want one series", name, mf)
+		}
+		labels := mf.GetMetric()[0].GetLabel()
+		if len(labels) != 1 || labels[0].GetName() != "service" || labels[0].GetValue() != "guard" {
+			t.Errorf("%s labels = %v, want {service=\"guard\"}", name, labels)
+		}
+	}
+	lookups, hits := metricValue(fams, "cache_requests_total", "service", "guard"), metricValue(fams, "cache_hits_total", "service", "guard")
 	if lookups != 21 { // requests 10..30 are scored
 		t.Errorf("cache_requests_total = %v, want 21", lookups)
 	}
