@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -516,5 +517,56 @@ func TestTricklingBodyIsCutByBodyReadTimeout(t *testing.T) {
 	// outlive it: a slow answer after the body is not cut.
 	if r := tg.req("198.51.100.62", http.MethodPost, "/slow", []byte("payload")); r.status != http.StatusOK || r.body != "ok" {
 		t.Errorf("a prompt body with a slow answer: %d %q, want 200 ok", r.status, r.body)
+	}
+}
+
+// lockedBuffer is a log sink safe for the guard's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// An embedding runner decides where the in-process guard logs (a quiet run
+// passes a discarding logger): the "client blocked" line goes to the injected
+// logger, not to stderr.
+func TestLocalStarterLogsToTheInjectedLogger(t *testing.T) {
+	var logged lockedBuffer
+	start := LocalStarter(WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
+	base, stop, err := start(context.Background(), map[string]string{
+		"REQUEST_RATE_LIMIT": "2", "BURST_MULTIPLIER": "1", "BLOCK_THRESHOLD_VIOLATIONS": "1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	statuses := map[int]int{}
+	for range 4 {
+		req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+		req.Header.Set("X-Forwarded-For", "198.51.100.70")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		statuses[resp.StatusCode]++
+	}
+	if statuses[http.StatusForbidden] == 0 {
+		t.Fatalf("statuses %v, want the client blocked (403)", statuses)
+	}
+	if !strings.Contains(logged.String(), "client blocked") || !strings.Contains(logged.String(), "198.51.100.70") {
+		t.Errorf("injected logger got %q, want the \"client blocked\" line for 198.51.100.70", logged.String())
 	}
 }
