@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -71,6 +72,8 @@ type Guard struct {
 	forward     http.Handler // the reverse proxy, or the in-process upstream
 	transport   *h1Transport
 	demo        *http.Server // the demo upstream the guard started, if any
+
+	untrustedXFFNoted atomic.Bool // noteUntrustedXFF has logged
 
 	stopScoring context.CancelFunc
 	workers     sync.WaitGroup
@@ -260,7 +263,10 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //  8. risk model verdict (after MIN_SAMPLES_REQUIRED) → 403 and a timed block
 //  9. forward
 func (g *Guard) judge(w http.ResponseWriter, r *http.Request) action {
-	addr, ok := g.identity.identify(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+	addr, ok, untrustedXFF := g.identity.resolve(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+	if untrustedXFF && !g.untrustedXFFNoted.Load() {
+		g.noteUntrustedXFF(addr)
+	}
 	if !ok {
 		g.metrics.blocked.WithLabelValues(reasonLabelUnknownAddress).Inc()
 		writeRaw(w, http.StatusBadRequest, bodyUnknownPeer, nil)
@@ -325,6 +331,31 @@ func (g *Guard) judge(w http.ResponseWriter, r *http.Request) action {
 	}
 	g.forwardRequest(w, r)
 	return actionAllowed
+}
+
+// noteUntrustedXFF logs, once per guard, that X-Forwarded-For from peer was
+// ignored and how to trust it: a load generator simulating many clients from
+// one host is otherwise judged as one client, and blocked as one.
+func (g *Guard) noteUntrustedXFF(peer netip.Addr) {
+	if !g.untrustedXFFNoted.CompareAndSwap(false, true) {
+		return
+	}
+	g.log.Warn("X-Forwarded-For ignored: the peer is not in TRUSTED_PROXIES, so all its requests count as one client "+
+		"(logged once). To take the client from X-Forwarded-For, set TRUSTED_PROXIES to the proxy or load generator's address",
+		"peer", peer.String(), "hint", "TRUSTED_PROXIES="+netip.PrefixFrom(peer, peer.BitLen()).String())
+}
+
+// XFFTrustNote says in one line whose X-Forwarded-For the guard believes and,
+// when it believes nobody's, how to change that (for `serve guard` to print).
+func (c Config) XFFTrustNote() string {
+	switch {
+	case !c.HonorXForwardedFor:
+		return "X-Forwarded-For is ignored (HONOR_X_FORWARDED_FOR=false): each client is its socket peer"
+	case len(c.TrustedProxies) == 0:
+		return "X-Forwarded-For is trusted from no peer (TRUSTED_PROXIES unset): each client is its socket peer; " +
+			"to simulate many clients from this host (slogate's guard-* scenarios), set TRUSTED_PROXIES=127.0.0.1/32,::1/128"
+	}
+	return "X-Forwarded-For is trusted from TRUSTED_PROXIES=" + strings.Join(prefixStrings(c.TrustedProxies), ",")
 }
 
 func (g *Guard) suspiciousAgent(ua string) bool {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -568,5 +569,44 @@ func TestLocalStarterLogsToTheInjectedLogger(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "client blocked") || !strings.Contains(logged.String(), "198.51.100.70") {
 		t.Errorf("injected logger got %q, want the \"client blocked\" line for 198.51.100.70", logged.String())
+	}
+}
+
+// A guard that does not trust its peer's X-Forwarded-For says so once, with the
+// setting that would trust it, instead of silently judging every simulated
+// client as one.
+func TestUntrustedXForwardedForIsNotedOnce(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		trusted string
+		want    int
+	}{
+		{"untrusted loopback", "", 1},
+		{"trusted loopback", LocalTrustedProxies, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logged lockedBuffer
+			cfg := testConfig()
+			cfg.TrustedProxies = mustPrefixes(c.trusted)
+			tg := startGuard(t, cfg, WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
+			for i := range 5 {
+				tg.get("198.51.100."+strconv.Itoa(80+i), "/")
+			}
+			tg.get("", "/") // no header: nothing to note
+			if n := strings.Count(logged.String(), "X-Forwarded-For ignored"); n != c.want {
+				t.Errorf("noted %d times, want %d; log:\n%s", n, c.want, logged.String())
+			}
+			if c.want > 0 && !strings.Contains(logged.String(), "TRUSTED_PROXIES=127.0.0.1/32") {
+				t.Errorf("the note does not say how to trust the peer: %s", logged.String())
+			}
+		})
+	}
+	cfg := DefaultConfig()
+	if note := cfg.XFFTrustNote(); !strings.Contains(note, "TRUSTED_PROXIES=127.0.0.1/32") {
+		t.Errorf("start-up note without TRUSTED_PROXIES: %q, want the setting that trusts loopback", note)
+	}
+	cfg.TrustedProxies = mustPrefixes("10.0.0.0/8")
+	if note := cfg.XFFTrustNote(); !strings.Contains(note, "10.0.0.0/8") {
+		t.Errorf("start-up note with TRUSTED_PROXIES: %q", note)
 	}
 }
