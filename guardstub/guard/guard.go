@@ -175,7 +175,8 @@ func (g *Guard) Config() Config { return g.cfg }
 
 // HTTPServer returns an http.Server for g on addr with the guard's connection
 // limits: READ_HEADER_TIMEOUT_SECONDS against slow-loris, idle keep-alive 2 min,
-// 64 KiB of headers at most.
+// 64 KiB of headers at most. (BODY_READ_TIMEOUT_SECONDS is applied per request,
+// by the guard itself, so it holds under any net/http server.)
 func (g *Guard) HTTPServer(addr string) *http.Server {
 	return &http.Server{
 		Addr:              addr,
