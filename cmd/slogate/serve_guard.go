@@ -70,6 +70,7 @@ func serveGuard(ctx context.Context, cmd *cobra.Command, cfg guard.Config, addr 
 	}
 	srv := g.HTTPServer(ln.Addr().String())
 	fmt.Fprintf(cmd.ErrOrStderr(), "slogate guard listening on http://%s (upstream %s)\n", ln.Addr(), g.UpstreamURL())
+	fmt.Fprintf(cmd.ErrOrStderr(), "slogate guard: %s\n", cfg.XFFTrustNote())
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

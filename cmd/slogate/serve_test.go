@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -173,5 +174,43 @@ func TestServeIOCStopsPromptlyWithAnMCPSessionOpen(t *testing.T) {
 	stopServe(t, cmd, logs)
 	if d := time.Since(start); d > 8*time.Second {
 		t.Errorf("serve ioc took %v to stop with an MCP session open (the 10 s grace is for analyses, not idle streams)", d.Round(time.Millisecond))
+	}
+}
+
+// serve guard trusts no peer's X-Forwarded-For by default (the in-process guard
+// trusts loopback): it says so at start with the setting that would, and once
+// more when a peer's X-Forwarded-For is ignored, not once per request.
+func TestServeGuardSaysHowToTrustXForwardedFor(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		env      []string
+		startHas string
+		ignored  int
+	}{
+		{"untrusted", []string{"TRUSTED_PROXIES="}, "TRUSTED_PROXIES=127.0.0.1/32", 1},
+		{"trusted", []string{"TRUSTED_PROXIES=127.0.0.1/32"}, "trusted from TRUSTED_PROXIES=127.0.0.1/32", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd, addr, logs := startServe(t, c.env, "guard", "--addr", "127.0.0.1:0", "--upstream-addr", "127.0.0.1:0")
+			client := &http.Client{Timeout: 10 * time.Second}
+			for i := range 5 {
+				req, _ := http.NewRequest(http.MethodGet, "http://"+addr+"/api/test", nil)
+				req.Header.Set("X-Forwarded-For", "198.51.100."+strconv.Itoa(10+i))
+				resp, err := client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			stopServe(t, cmd, logs)
+			out := logs()
+			if !strings.Contains(out, c.startHas) {
+				t.Errorf("start-up output lacks %q:\n%s", c.startHas, out)
+			}
+			if n := strings.Count(out, "X-Forwarded-For ignored"); n != c.ignored {
+				t.Errorf("\"X-Forwarded-For ignored\" printed %d times for 5 requests, want %d:\n%s", n, c.ignored, out)
+			}
+		})
 	}
 }

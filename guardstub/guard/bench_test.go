@@ -6,7 +6,9 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Benchmarks are not assertions: run them with
@@ -117,4 +119,69 @@ func BenchmarkGuardProxyLoopback(b *testing.B) {
 			resp.Body.Close()
 		}
 	})
+}
+
+// BenchmarkUpstreamClient compares the guard's upstream clients on the whole
+// loopback path (32 concurrent clients → guard → demo upstream): the lean
+// HTTP/1.1 client (h1Transport) against net/http's Transport, and the direct
+// path (client → demo upstream, no guard) as the floor. cpu-µs/op is the
+// process's user+system CPU per request (client, guard and upstream together);
+// subtract the direct run's figure for the guard's own share.
+//
+//	go test -run '^$' -bench UpstreamClient -count 6 ./guardstub/guard/
+func BenchmarkUpstreamClient(b *testing.B) {
+	for _, variant := range []string{"lean", "stdlib", "direct"} {
+		b.Run(variant, func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.RequestRateLimit = 1 << 30
+			cfg.TrustedProxies = mustPrefixes(LocalTrustedProxies)
+			g, err := New(cfg, WithLogger(quietLog))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer g.Close()
+			if variant == "stdlib" {
+				std := newUpstreamTransport(g.cfg)
+				defer std.CloseIdleConnections()
+				g.forward = newReverseProxy(g, g.upstreamURL, std)
+			}
+			srv := httptest.NewServer(g)
+			defer srv.Close()
+			target := srv.URL + "/api/test"
+			if variant == "direct" {
+				target = g.upstreamURL.String() + "/api/test"
+			}
+			tr := &http.Transport{MaxIdleConnsPerHost: 64}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Transport: tr}
+			var next atomic.Uint64
+			cpu0 := processCPU()
+			b.ResetTimer()
+			b.SetParallelism(16)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req, _ := http.NewRequest(http.MethodGet, target, nil)
+					i := next.Add(1) % 1000
+					req.Header.Set("X-Forwarded-For", netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}).String())
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Fatal(err)
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
+		})
+	}
+}
+
+// processCPU is the user+system CPU time the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

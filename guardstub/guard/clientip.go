@@ -35,13 +35,28 @@ type clientIdentity struct {
 // whose X-Forwarded-For header values are xff. ok is false when the peer itself
 // cannot be parsed.
 func (ci clientIdentity) identify(remoteAddr string, xff []string) (netip.Addr, bool) {
+	a, ok, _ := ci.resolve(remoteAddr, xff)
+	return a, ok
+}
+
+// resolve is identify that also reports whether X-Forwarded-For was present,
+// honoured in general, and ignored because the peer is not a trusted proxy.
+func (ci clientIdentity) resolve(remoteAddr string, xff []string) (client netip.Addr, ok, untrustedXFF bool) {
 	peer, ok := parseHostPort(remoteAddr)
 	if !ok {
-		return netip.Addr{}, false
+		return netip.Addr{}, false, false
 	}
-	if !ci.honor || len(xff) == 0 || len(ci.trusted) == 0 || !ci.trusted.contains(peer) {
-		return peer, true
+	if !ci.honor || len(xff) == 0 {
+		return peer, true, false
 	}
+	if !ci.trusted.contains(peer) {
+		return peer, true, true
+	}
+	return ci.walk(peer, xff), true, false
+}
+
+// walk reads xff right to left from a trusted peer (see clientIdentity).
+func (ci clientIdentity) walk(peer netip.Addr, xff []string) netip.Addr {
 	client := peer
 	// Header lines are in arrival order; later lines were appended by nearer hops.
 	for i := len(xff) - 1; i >= 0; i-- {
@@ -59,15 +74,15 @@ func (ci clientIdentity) identify(remoteAddr string, xff []string) (netip.Addr, 
 			}
 			a, ok := parseHop(hop)
 			if !ok {
-				return client, true
+				return client
 			}
 			client = a
 			if !ci.trusted.contains(a) {
-				return a, true
+				return a
 			}
 		}
 	}
-	return client, true
+	return client
 }
 
 // parseHostPort parses an http.Request.RemoteAddr ("1.2.3.4:5678", "[::1]:80").

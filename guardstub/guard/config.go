@@ -142,6 +142,11 @@ type Config struct {
 	// ReadHeaderTimeout bounds how long a connection may take to send its request
 	// headers, the slow-loris defence (READ_HEADER_TIMEOUT_SECONDS, default 10).
 	ReadHeaderTimeout time.Duration
+	// BodyReadTimeout bounds how long a client may take to send a request body
+	// once its headers are in; past it the guard answers 408 and frees the
+	// upstream connection (BODY_READ_TIMEOUT_SECONDS, default 30: MAX_BODY_BYTES
+	// at 35 KB/s).
+	BodyReadTimeout time.Duration
 	// LogLevel is the level of the guard's log (LOG_LEVEL: DEBUG, INFO, WARN, ERROR;
 	// default INFO). Nothing is logged per request.
 	LogLevel slog.Level
@@ -177,6 +182,7 @@ func DefaultConfig() Config {
 		MaxTrackedClients:        100000,
 		MaxBodyBytes:             1 << 20,
 		ReadHeaderTimeout:        10 * time.Second,
+		BodyReadTimeout:          30 * time.Second,
 		LogLevel:                 slog.LevelInfo,
 	}
 }
@@ -214,6 +220,7 @@ func (c Config) Validate() error {
 		{"MODEL_CACHE_TTL_SECONDS", c.ModelCacheTTL},
 		{"FEATURE_WINDOW_SECONDS", c.FeatureWindow},
 		{"READ_HEADER_TIMEOUT_SECONDS", c.ReadHeaderTimeout},
+		{"BODY_READ_TIMEOUT_SECONDS", c.BodyReadTimeout},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {
@@ -327,6 +334,7 @@ var envKnobs = []envKnob{
 		return nil
 	}},
 	{"READ_HEADER_TIMEOUT_SECONDS", durationKnob(time.Second, "seconds", func(c *Config) *time.Duration { return &c.ReadHeaderTimeout })},
+	{"BODY_READ_TIMEOUT_SECONDS", durationKnob(time.Second, "seconds", func(c *Config) *time.Duration { return &c.BodyReadTimeout })},
 	{"LOG_LEVEL", func(c *Config, v string) error {
 		var l slog.Level
 		s := strings.ToUpper(strings.TrimSpace(v))

@@ -77,6 +77,7 @@ func TestConfigFromEnvReadsEveryKnob(t *testing.T) {
 		"MAX_TRACKED_CLIENTS":              "5000",
 		"MAX_BODY_BYTES":                   "2048",
 		"READ_HEADER_TIMEOUT_SECONDS":      "3",
+		"BODY_READ_TIMEOUT_SECONDS":        "4",
 		"LOG_LEVEL":                        "warning",
 	}
 	cfg, err := ConfigFromEnv(MapLookup(env))
@@ -116,6 +117,7 @@ func TestConfigFromEnvReadsEveryKnob(t *testing.T) {
 		MaxTrackedClients:        5000,
 		MaxBodyBytes:             2048,
 		ReadHeaderTimeout:        3 * time.Second,
+		BodyReadTimeout:          4 * time.Second,
 		LogLevel:                 slog.LevelWarn,
 	}
 	if !reflect.DeepEqual(cfg, want) {

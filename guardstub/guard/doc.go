@@ -22,6 +22,9 @@
 // Memory is bounded by MAX_TRACKED_CLIENTS whatever the number of distinct clients.
 //
 // What it must not do: register anything on the global Prometheus registry, log
-// per request, keep per-request state beyond the bounded client table, or trust
-// X-Forwarded-For from a peer outside TRUSTED_PROXIES.
+// per request, keep per-request state beyond the bounded client table, trust
+// X-Forwarded-For from a peer outside TRUSTED_PROXIES, reuse an upstream
+// connection that may carry stray bytes (h1transport.go), blame the upstream (502)
+// for a client's malformed or trickled body, or walk the client table to answer a
+// scrape.
 package guard

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -70,6 +72,8 @@ type Guard struct {
 	forward     http.Handler // the reverse proxy, or the in-process upstream
 	transport   *h1Transport
 	demo        *http.Server // the demo upstream the guard started, if any
+
+	untrustedXFFNoted atomic.Bool // noteUntrustedXFF has logged
 
 	stopScoring context.CancelFunc
 	workers     sync.WaitGroup
@@ -171,7 +175,8 @@ func (g *Guard) Config() Config { return g.cfg }
 
 // HTTPServer returns an http.Server for g on addr with the guard's connection
 // limits: READ_HEADER_TIMEOUT_SECONDS against slow-loris, idle keep-alive 2 min,
-// 64 KiB of headers at most.
+// 64 KiB of headers at most. (BODY_READ_TIMEOUT_SECONDS is applied per request,
+// by the guard itself, so it holds under any net/http server.)
 func (g *Guard) HTTPServer(addr string) *http.Server {
 	return &http.Server{
 		Addr:              addr,
@@ -216,6 +221,8 @@ var (
 	bodyTooLarge     = []byte(`{"detail":"Request body too large"}` + "\n")
 	bodyUnknownPeer  = []byte(`{"detail":"Unable to determine client IP"}` + "\n")
 	bodyBadGateway   = []byte(`{"detail":"Upstream unavailable"}` + "\n")
+	bodyBadBody      = []byte(`{"detail":"Malformed or incomplete request body"}` + "\n")
+	bodyBodyTimeout  = []byte(`{"detail":"Request body not received in time"}` + "\n")
 	bodyShuttingDown = []byte(`{"detail":"Service shutting down"}` + "\n")
 )
 
@@ -257,7 +264,10 @@ func (g *Guard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 //  8. risk model verdict (after MIN_SAMPLES_REQUIRED) → 403 and a timed block
 //  9. forward
 func (g *Guard) judge(w http.ResponseWriter, r *http.Request) action {
-	addr, ok := g.identity.identify(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+	addr, ok, untrustedXFF := g.identity.resolve(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
+	if untrustedXFF && !g.untrustedXFFNoted.Load() {
+		g.noteUntrustedXFF(addr)
+	}
 	if !ok {
 		g.metrics.blocked.WithLabelValues(reasonLabelUnknownAddress).Inc()
 		writeRaw(w, http.StatusBadRequest, bodyUnknownPeer, nil)
@@ -324,6 +334,31 @@ func (g *Guard) judge(w http.ResponseWriter, r *http.Request) action {
 	return actionAllowed
 }
 
+// noteUntrustedXFF logs, once per guard, that X-Forwarded-For from peer was
+// ignored and how to trust it: a load generator simulating many clients from
+// one host is otherwise judged as one client, and blocked as one.
+func (g *Guard) noteUntrustedXFF(peer netip.Addr) {
+	if !g.untrustedXFFNoted.CompareAndSwap(false, true) {
+		return
+	}
+	g.log.Warn("X-Forwarded-For ignored: the peer is not in TRUSTED_PROXIES, so all its requests count as one client "+
+		"(logged once). To take the client from X-Forwarded-For, set TRUSTED_PROXIES to the proxy or load generator's address",
+		"peer", peer.String(), "hint", "TRUSTED_PROXIES="+netip.PrefixFrom(peer, peer.BitLen()).String())
+}
+
+// XFFTrustNote says in one line whose X-Forwarded-For the guard believes and,
+// when it believes nobody's, how to change that (for `serve guard` to print).
+func (c Config) XFFTrustNote() string {
+	switch {
+	case !c.HonorXForwardedFor:
+		return "X-Forwarded-For is ignored (HONOR_X_FORWARDED_FOR=false): each client is its socket peer"
+	case len(c.TrustedProxies) == 0:
+		return "X-Forwarded-For is trusted from no peer (TRUSTED_PROXIES unset): each client is its socket peer; " +
+			"to simulate many clients from this host (slogate's guard-* scenarios), set TRUSTED_PROXIES=127.0.0.1/32,::1/128"
+	}
+	return "X-Forwarded-For is trusted from TRUSTED_PROXIES=" + strings.Join(prefixStrings(c.TrustedProxies), ",")
+}
+
 func (g *Guard) suspiciousAgent(ua string) bool {
 	for _, s := range g.userAgents {
 		if containsFold(ua, s) {
@@ -381,7 +416,8 @@ func (g *Guard) admit(addr netip.Addr, now int64, bodyBytes int64, global float6
 		return verdict{outcome: outcomeBlocked, retry: time.Duration(c.blockedUntil - now)}
 	}
 	if c.blockedUntil != 0 { // a block ended: start with a clean window
-		c.blockedUntil, c.reason, c.violations, c.window = 0, reasonNone, 0, slidingCounter{}
+		s.clearBlockLocked(c)
+		c.reason, c.violations, c.window = reasonNone, 0, slidingCounter{}
 	}
 	c.features.add(now, g.featWin, bodyBytes)
 	v := verdict{features: c.features.features(now, g.featWin, global)}
@@ -403,7 +439,7 @@ func (g *Guard) admit(addr netip.Addr, now int64, bodyBytes int64, global float6
 	c.lastViolation = now
 	if c.violations >= uint32(g.cfg.BlockThresholdViolations) {
 		v.outcome = outcomeBlockStarted
-		v.retry = c.blockFor(now, reasonRateLimitViolations, g.cfg.BlockDuration, g.cfg.MaxBlockDuration, g.cfg.ProgressiveBlocking)
+		v.retry = s.blockLocked(c, now, reasonRateLimitViolations, g.cfg.BlockDuration, g.cfg.MaxBlockDuration, g.cfg.ProgressiveBlocking)
 		return v
 	}
 	v.outcome = outcomeRateLimited
@@ -428,7 +464,7 @@ func (g *Guard) applyPrediction(addr netip.Addr, now int64, p Prediction) (time.
 	if c.blockedUntil > now {
 		return time.Duration(c.blockedUntil - now), true
 	}
-	return c.blockFor(now, reasonModel, g.cfg.BlockDuration, g.cfg.MaxBlockDuration, g.cfg.ProgressiveBlocking), true
+	return s.blockLocked(c, now, reasonModel, g.cfg.BlockDuration, g.cfg.MaxBlockDuration, g.cfg.ProgressiveBlocking), true
 }
 
 func (g *Guard) blockStarted(addr netip.Addr, reason blockReason, d time.Duration) {
@@ -456,12 +492,60 @@ func (g *Guard) predict(ctx context.Context, k featureKey) (Prediction, bool) {
 }
 
 // forwardRequest sends an allowed request upstream. A body without a declared
-// length is cut at MAX_BODY_BYTES (the proxy then answers 413).
+// length is cut at MAX_BODY_BYTES (the proxy then answers 413). A body must
+// arrive within BODY_READ_TIMEOUT_SECONDS (else 408), so a client trickling it
+// cannot hold an upstream connection; a body that does not parse (a bad chunk
+// size) is the client's fault: 400, not 502 (see clientBody).
 func (g *Guard) forwardRequest(w http.ResponseWriter, r *http.Request) {
-	if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
-		r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes)
+	if r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0 {
+		if r.ContentLength < 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, g.cfg.MaxBodyBytes)
+		}
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(g.cfg.BodyReadTimeout)) // best effort: ErrNotSupported off net/http's server
+		r.Body = clientBody{r.Body}
 	}
 	g.forward.ServeHTTP(w, r)
+}
+
+// clientBody is an allowed request's body on its way upstream. A read error is
+// returned as a *clientBodyError, which both upstream clients pass on, so the
+// proxy answers for the client's fault (400, 408, 413) instead of blaming the
+// upstream (502). (The body's read deadline needs no lifting at its end: the
+// server clears it when it starts watching for the client going away.)
+type clientBody struct{ io.ReadCloser }
+
+func (b clientBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = &clientBodyError{err: err}
+	}
+	return n, err
+}
+
+// clientBodyError is a failure reading the client's request body.
+type clientBodyError struct{ err error }
+
+func (e *clientBodyError) Error() string {
+	return "reading the client's request body: " + e.err.Error()
+}
+func (e *clientBodyError) Unwrap() error { return e.err }
+
+// clientBodyStatus is the answer when err comes from the client's body: 413 over
+// MAX_BODY_BYTES, 408 past BODY_READ_TIMEOUT_SECONDS, 400 when it does not parse
+// or the client broke off; ok is false when the upstream side failed.
+func clientBodyStatus(err error) (status int, body []byte, ok bool) {
+	var cbe *clientBodyError
+	if !errors.As(err, &cbe) {
+		return 0, nil, false
+	}
+	var ne net.Error
+	switch {
+	case errBodyTooLarge(cbe.err):
+		return http.StatusRequestEntityTooLarge, bodyTooLarge, true
+	case errors.As(cbe.err, &ne) && ne.Timeout():
+		return http.StatusRequestTimeout, bodyBodyTimeout, true
+	}
+	return http.StatusBadRequest, bodyBadBody, true
 }
 
 // retryAfter is the Retry-After value for d: whole seconds, rounded up, ≥ 1.

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -439,4 +441,172 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// rawExchange sends raw bytes to the guard's server and returns the status of
+// the first answer (0 if the connection closed without one). Writes after the
+// first are paced by gap; the exchange is bounded at 15 s.
+func rawExchange(t *testing.T, addr string, gap time.Duration, parts ...string) int {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(15 * time.Second))
+	status := make(chan int, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			status <- 0
+			return
+		}
+		resp.Body.Close()
+		status <- resp.StatusCode
+	}()
+	for i, p := range parts {
+		if i > 0 {
+			select {
+			case s := <-status:
+				return s // answered before the client finished: what is being tested
+			case <-time.After(gap):
+			}
+		}
+		if _, err := io.WriteString(conn, p); err != nil {
+			break
+		}
+	}
+	return <-status
+}
+
+func TestMalformedChunkedBodyIs400NotUpstreamError(t *testing.T) {
+	tg := startGuard(t, testConfig())
+	head := "POST /api/heavy HTTP/1.1\r\nHost: guard\r\nX-Forwarded-For: 198.51.100.60\r\nTransfer-Encoding: chunked\r\n\r\n"
+	for _, body := range []string{"zz\r\nabc\r\n0\r\n\r\n", "3\r\nabcXX\r\n0\r\n\r\n", "-1\r\nabc\r\n0\r\n\r\n"} {
+		if s := rawExchange(t, tg.srv.Listener.Addr().String(), 0, head+body); s != http.StatusBadRequest {
+			t.Errorf("chunked body %q: status %d, want 400 (the client's fault, not 502)", body, s)
+		}
+	}
+	if v := metricValue(tg.scrape(), "ddos_upstream_errors_total"); v != 0 {
+		t.Errorf("ddos_upstream_errors_total = %v, want 0: the upstream did nothing wrong", v)
+	}
+}
+
+func TestTricklingBodyIsCutByBodyReadTimeout(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if r.URL.Path == "/slow" {
+			time.Sleep(900 * time.Millisecond) // 3 × BodyReadTimeout after the body
+		}
+		_, _ = io.WriteString(w, "ok")
+	}))
+	defer up.Close()
+	cfg := testConfig()
+	cfg.UpstreamURL = up.URL
+	cfg.BodyReadTimeout = 300 * time.Millisecond
+	tg := startGuard(t, cfg)
+	// 40 bytes announced, one sent every 100 ms: 4 s to finish. The guard must
+	// give up long before (408) instead of holding an upstream connection.
+	parts := []string{"POST /upload HTTP/1.1\r\nHost: guard\r\nX-Forwarded-For: 198.51.100.61\r\nContent-Length: 40\r\n\r\n"}
+	for range 40 {
+		parts = append(parts, "x")
+	}
+	if s := rawExchange(t, tg.srv.Listener.Addr().String(), 100*time.Millisecond, parts...); s != http.StatusRequestTimeout {
+		t.Errorf("trickled body: status %d, want 408", s)
+	}
+	// A body that arrives in time is forwarded, and the deadline it had does not
+	// outlive it: a slow answer after the body is not cut.
+	if r := tg.req("198.51.100.62", http.MethodPost, "/slow", []byte("payload")); r.status != http.StatusOK || r.body != "ok" {
+		t.Errorf("a prompt body with a slow answer: %d %q, want 200 ok", r.status, r.body)
+	}
+}
+
+// lockedBuffer is a log sink safe for the guard's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// An embedding runner decides where the in-process guard logs (a quiet run
+// passes a discarding logger): the "client blocked" line goes to the injected
+// logger, not to stderr.
+func TestLocalStarterLogsToTheInjectedLogger(t *testing.T) {
+	var logged lockedBuffer
+	start := LocalStarter(WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
+	base, stop, err := start(context.Background(), map[string]string{
+		"REQUEST_RATE_LIMIT": "2", "BURST_MULTIPLIER": "1", "BLOCK_THRESHOLD_VIOLATIONS": "1",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	statuses := map[int]int{}
+	for range 4 {
+		req, _ := http.NewRequest(http.MethodGet, base+"/", nil)
+		req.Header.Set("X-Forwarded-For", "198.51.100.70")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		statuses[resp.StatusCode]++
+	}
+	if statuses[http.StatusForbidden] == 0 {
+		t.Fatalf("statuses %v, want the client blocked (403)", statuses)
+	}
+	if !strings.Contains(logged.String(), "client blocked") || !strings.Contains(logged.String(), "198.51.100.70") {
+		t.Errorf("injected logger got %q, want the \"client blocked\" line for 198.51.100.70", logged.String())
+	}
+}
+
+// A guard that does not trust its peer's X-Forwarded-For says so once, with the
+// setting that would trust it, instead of silently judging every simulated
+// client as one.
+func TestUntrustedXForwardedForIsNotedOnce(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		trusted string
+		want    int
+	}{
+		{"untrusted loopback", "", 1},
+		{"trusted loopback", LocalTrustedProxies, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var logged lockedBuffer
+			cfg := testConfig()
+			cfg.TrustedProxies = mustPrefixes(c.trusted)
+			tg := startGuard(t, cfg, WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
+			for i := range 5 {
+				tg.get("198.51.100."+strconv.Itoa(80+i), "/")
+			}
+			tg.get("", "/") // no header: nothing to note
+			if n := strings.Count(logged.String(), "X-Forwarded-For ignored"); n != c.want {
+				t.Errorf("noted %d times, want %d; log:\n%s", n, c.want, logged.String())
+			}
+			if c.want > 0 && !strings.Contains(logged.String(), "TRUSTED_PROXIES=127.0.0.1/32") {
+				t.Errorf("the note does not say how to trust the peer: %s", logged.String())
+			}
+		})
+	}
+	cfg := DefaultConfig()
+	if note := cfg.XFFTrustNote(); !strings.Contains(note, "TRUSTED_PROXIES=127.0.0.1/32") {
+		t.Errorf("start-up note without TRUSTED_PROXIES: %q, want the setting that trusts loopback", note)
+	}
+	cfg.TrustedProxies = mustPrefixes("10.0.0.0/8")
+	if note := cfg.XFFTrustNote(); !strings.Contains(note, "10.0.0.0/8") {
+		t.Errorf("start-up note with TRUSTED_PROXIES: %q", note)
+	}
 }

@@ -34,6 +34,16 @@ import (
 //   - a response body closed before its end closes the connection (never drained);
 //   - ResponseHeaderTimeout bounds the wait for the response head; DialTimeout a
 //     new connection.
+//
+// A pooled connection must carry nothing but the next answer, or one client's
+// bytes become another's response. So a connection is pooled only after an answer
+// whose end the framing fixed (Content-Length or chunked, read to its end, nothing
+// buffered beyond it) and that could not have a body the upstream might still send
+// by mistake (HEAD, 204, 304 answers are never pooled), and it is checked again
+// when taken from the pool: one non-blocking MSG_PEEK (idleconn_unix.go) finds
+// bytes that arrived while it was idle (an unsolicited response, a late body) or a
+// close, and the connection is then discarded. net/http's Transport gets the same
+// guarantee from a read goroutine per idle connection.
 type h1Transport struct {
 	dial                  func(ctx context.Context, network, addr string) (net.Conn, error)
 	responseHeaderTimeout time.Duration
@@ -118,7 +128,7 @@ func (t *h1Transport) takeIdle(key string) *h1Conn {
 		c := conns[len(conns)-1]
 		conns[len(conns)-1] = nil
 		t.idle[key] = conns[:len(conns)-1]
-		if t.idleTimeout > 0 && now.Sub(c.idleAt) > t.idleTimeout {
+		if (t.idleTimeout > 0 && now.Sub(c.idleAt) > t.idleTimeout) || c.br.Buffered() > 0 || !idleConnClean(c.nc) {
 			_ = c.nc.Close()
 			continue
 		}
@@ -172,10 +182,13 @@ func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, retry bool, 
 		_ = c.nc.SetDeadline(aLongTimeAgo)
 		close(aborted)
 	})
+	out, body := req, (*readErrBody)(nil)
 	fail := func(err error, retryable bool) (*http.Response, bool, error) {
 		if !stop() {
 			<-aborted
-			if ctxErr := ctx.Err(); ctxErr != nil {
+			// The context's end explains the failure, unless the client's body
+			// failed first (the server cancels the context on that read error).
+			if ctxErr := ctx.Err(); ctxErr != nil && (body == nil || body.err == nil) {
 				err = ctxErr
 			}
 			retryable = false
@@ -183,7 +196,6 @@ func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, retry bool, 
 		_ = c.nc.Close()
 		return nil, retryable && c.reused && replayable(req), err
 	}
-	out, body := req, (*readErrBody)(nil)
 	if req.Body != nil && req.Body != http.NoBody {
 		body = &readErrBody{ReadCloser: req.Body}
 		r2 := *req
@@ -226,8 +238,26 @@ func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, retry bool, 
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return fail(errors.New("upstream switched protocols on a request without Upgrade"), false)
 	}
-	resp.Body = &h1Body{rc: resp.Body, c: c, stop: stop, keep: !resp.Close && !req.Close, eof: resp.Body == http.NoBody}
+	resp.Body = &h1Body{rc: resp.Body, c: c, stop: stop, keep: reusable(req, resp), eof: resp.Body == http.NoBody}
 	return resp, false, nil
+}
+
+// reusable reports whether the connection may carry another exchange after resp:
+// keep-alive on both sides, and an answer whose end the framing fixes. HEAD, 204
+// and 304 answers have no body by definition, so whatever an upstream sends after
+// them (a body sent by mistake is a common upstream bug) would be read as the next
+// answer: those connections are not reused. An answer without Content-Length or
+// chunked encoding ends at the close (net/http sets Close for it).
+func reusable(req *http.Request, resp *http.Response) bool {
+	if resp.Close || req.Close || req.Method == http.MethodHead {
+		return false
+	}
+	switch resp.StatusCode {
+	case http.StatusNoContent, http.StatusNotModified:
+		return false
+	}
+	chunked := len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked"
+	return resp.ContentLength >= 0 || chunked
 }
 
 // h1Body is the response body: the connection goes back to the pool when the

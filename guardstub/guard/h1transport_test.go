@@ -78,8 +78,10 @@ func TestUpstreamConnectionsArePooledAcrossMethodsAndBodies(t *testing.T) {
 			}
 		}
 	}
-	if n := conns.Load(); n != 1 {
-		t.Errorf("20 sequential requests opened %d upstream connections, want 1 (keep-alive pool)", n)
+	// Each HEAD answer ends its connection (whatever follows it could only be
+	// stray bytes); everything else reuses one.
+	if n := conns.Load(); n != 1+4 {
+		t.Errorf("20 sequential requests (4 HEAD) opened %d upstream connections, want 5 (keep-alive pool, no reuse after HEAD)", n)
 	}
 }
 
@@ -404,5 +406,54 @@ func TestAHalfAnswerIsNotRetried(t *testing.T) {
 	}
 	if n := served.Load(); n != 2 {
 		t.Errorf("upstream saw %d requests, want 2 (no retry after part of an answer)", n)
+	}
+}
+
+// A pooled connection must carry nothing but the next answer: bytes an upstream
+// sends after an answer that has no body (HEAD, 204, 304) or after an answer has
+// ended (an unsolicited extra response) must never reach the next client.
+func TestStrayUpstreamBytesNeverReachTheNextClient(t *testing.T) {
+	const leak = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nLEAKED"
+	cases := []struct {
+		name, method string
+		first        string // the first answer's head and body
+	}{
+		{"body on a HEAD answer", http.MethodHead, "HTTP/1.1 200 OK\r\nContent-Length: 44\r\n\r\n"},
+		{"body on a 204", http.MethodGet, "HTTP/1.1 204 No Content\r\n\r\n"},
+		{"unsolicited second response", http.MethodGet, rawOK},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var served atomic.Int64
+			strayWritten := make(chan struct{})
+			url, _ := rawUpstream(t, func(_ int, c net.Conn) bool {
+				if served.Add(1) > 1 {
+					_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecond")
+					return true
+				}
+				_, _ = io.WriteString(c, tc.first)
+				// The stray bytes come a few ms later, once the first answer has
+				// been passed on and its connection pooled.
+				time.Sleep(5 * time.Millisecond)
+				_, _ = io.WriteString(c, leak)
+				close(strayWritten)
+				return true
+			})
+			cfg := testConfig()
+			cfg.UpstreamURL = url
+			tg := startGuard(t, cfg)
+			if r := tg.req("198.51.100.50", tc.method, "/first", nil); r.status >= 300 {
+				t.Fatalf("first request: %d %q", r.status, r.body)
+			}
+			select {
+			case <-strayWritten:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the upstream never wrote its stray bytes")
+			}
+			r := tg.get("198.51.100.51", "/second")
+			if r.status != http.StatusOK || r.body != "second" {
+				t.Errorf("next client got %d %q, want 200 \"second\" (its own answer, not the stray bytes)", r.status, r.body)
+			}
+		})
 	}
 }

@@ -21,6 +21,19 @@ const LocalTrustedProxies = "127.0.0.1/32,::1/128"
 // base URL ("http://127.0.0.1:PORT") and a stop func that shuts both down; stop
 // is idempotent and also runs when ctx ends.
 func StartLocal(ctx context.Context, env map[string]string) (baseURL string, stop func(), err error) {
+	return startLocal(ctx, env, nil)
+}
+
+// LocalStarter is StartLocal with options for the guard it starts, e.g.
+// WithLogger(slog.New(slog.DiscardHandler)) to keep its log ("client blocked")
+// out of a quiet run's output.
+func LocalStarter(opts ...Option) func(ctx context.Context, env map[string]string) (baseURL string, stop func(), err error) {
+	return func(ctx context.Context, env map[string]string) (string, func(), error) {
+		return startLocal(ctx, env, opts)
+	}
+}
+
+func startLocal(ctx context.Context, env map[string]string, opts []Option) (baseURL string, stop func(), err error) {
 	env = maps.Clone(env)
 	if env == nil {
 		env = map[string]string{}
@@ -32,7 +45,7 @@ func StartLocal(ctx context.Context, env map[string]string) (baseURL string, sto
 	if err != nil {
 		return "", nil, fmt.Errorf("guard env: %w", err)
 	}
-	g, err := New(cfg)
+	g, err := New(cfg, opts...)
 	if err != nil {
 		return "", nil, err
 	}

@@ -7,6 +7,7 @@ package guard
 type lru[K comparable, V any] struct {
 	items      map[K]*lruNode[K, V]
 	head, tail *lruNode[K, V] // head = most recently used
+	visited    uint64         // entries each has visited, so tests can tell a walk
 }
 
 type lruNode[K comparable, V any] struct {
@@ -59,6 +60,15 @@ func (l *lru[K, V]) remove(k K) {
 	}
 }
 
+// oldest returns the least recently used value, the one removeOldest would
+// delete; nil when empty.
+func (l *lru[K, V]) oldest() *V {
+	if l.tail == nil {
+		return nil
+	}
+	return &l.tail.val
+}
+
 // removeOldest deletes the least recently used entry; false when empty.
 func (l *lru[K, V]) removeOldest() bool {
 	n := l.tail
@@ -72,6 +82,7 @@ func (l *lru[K, V]) removeOldest() bool {
 
 // each calls f for every entry, in no particular order.
 func (l *lru[K, V]) each(f func(*V)) {
+	l.visited += uint64(len(l.items))
 	for _, n := range l.items {
 		f(&n.val)
 	}

@@ -31,6 +31,9 @@ const (
 	reasonLabelUnknownAddress = "unknown_client"
 )
 
+// serviceLabel tells the guard's cache_* series from the IOC service's.
+var serviceLabel = prometheus.Labels{"service": "guard"}
+
 // metrics are the guard's Prometheus series, on a registry the instance owns, so
 // two guards in one process (tests) never share counters. Names follow the seed
 // (A.4, and the doc's PromQL: cache_hits_total, cache_requests_total).
@@ -66,13 +69,17 @@ func newMetrics(g *Guard) *metrics {
 		Name: "ddos_requests_blocked_total",
 		Help: "Requests refused, by reason.",
 	}, []string{"reason"})
+	// The seed's cache metric names are shared with the IOC service's cache, so a
+	// const label says whose they are: sum by (service) or {service="guard"}.
 	m.cacheHits = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "cache_hits_total",
-		Help: "Prediction cache lookups that found a fresh prediction.",
+		Name:        "cache_hits_total",
+		Help:        "Prediction cache lookups that found a fresh prediction.",
+		ConstLabels: serviceLabel,
 	})
 	m.cacheRequests = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "cache_requests_total",
-		Help: "Prediction cache lookups (only while ENABLE_MODEL_CACHE is on).",
+		Name:        "cache_requests_total",
+		Help:        "Prediction cache lookups (only while ENABLE_MODEL_CACHE is on).",
+		ConstLabels: serviceLabel,
 	})
 	m.upstreamErrors = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "ddos_upstream_errors_total",

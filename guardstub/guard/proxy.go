@@ -39,8 +39,8 @@ func newUpstreamTransport(cfg Config) *http.Transport {
 // newReverseProxy forwards to target through transport. The upstream's status,
 // headers and body pass through; X-Forwarded-For gets the peer appended. Any
 // upstream failure answers 502 at once (no retries: a retry storm is the last
-// thing a guard under attack should start), except a body over MAX_BODY_BYTES,
-// which answers 413.
+// thing a guard under attack should start); a failure of the client's own body
+// answers for the client: 413 over MAX_BODY_BYTES, 408 too slow, 400 malformed.
 func newReverseProxy(g *Guard, target *url.URL, transport http.RoundTripper) *httputil.ReverseProxy {
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
@@ -57,6 +57,13 @@ func newReverseProxy(g *Guard, target *url.URL, transport http.RoundTripper) *ht
 			if errBodyTooLarge(err) {
 				g.metrics.blocked.WithLabelValues(reasonLabelBodyTooLarge).Inc()
 				writeRaw(w, http.StatusRequestEntityTooLarge, bodyTooLarge, nil)
+				return
+			}
+			if status, body, ok := clientBodyStatus(err); ok { // the client's body failed, not the upstream
+				if status == http.StatusRequestEntityTooLarge {
+					g.metrics.blocked.WithLabelValues(reasonLabelBodyTooLarge).Inc()
+				}
+				writeRaw(w, status, body, nil)
 				return
 			}
 			if r.Context().Err() == nil || !errors.Is(err, context.Canceled) {
