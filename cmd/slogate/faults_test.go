@@ -311,3 +311,23 @@ func TestSIGTERMWritesPartialResultWithoutErrors(t *testing.T) {
 		t.Errorf("the target saw %d requests after slogate exited", n-atExit)
 	}
 }
+
+// The in-process guard's own log ("client blocked") stays out of a run's
+// output: what it did is in the result, as the block rate.
+func TestBundledGuardLogStaysOutOfTheRun(t *testing.T) {
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "s.yaml", `name: noisy
+target: {service: guard, env: {REQUEST_RATE_LIMIT: "5", SLIDING_WINDOW_SECONDS: "1", BLOCK_THRESHOLD: "1"}}
+requests: [{name: home, path: /}]
+clients: {count: 1, header: X-Forwarded-For}
+phases: [{kind: constant, rate: 50, duration: 2s}]
+slo: [{metric: block_rate, threshold: "> 10%"}]
+`)
+	code, stdout, stderr := runCLI(t, "run", sc, "--no-history", "-q")
+	if code != 0 {
+		t.Errorf("exit %d, want 0 (the guard blocks the one client)\n%s%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, "client blocked") || strings.Contains(stdout+stderr, "level=") {
+		t.Errorf("the guard's log is in slogate's output:\n%s", stderr)
+	}
+}
