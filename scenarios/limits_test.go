@@ -77,6 +77,7 @@ func TestParseRefusesWhatItCannotAfford(t *testing.T) {
 		{"phases", okTarget + reqs + "phases:\n" + many(MaxPhases+1, "{name: p%d, rate: 1, duration: 1s}"), fmt.Sprintf("line 3: phases: %d entries, above the limit of %d", MaxPhases+1, MaxPhases)},
 		{"body size", okTarget + "requests:\n  - {name: a, body_size: 100000000}\nphases: [{rate: 1, duration: 1s}]\n", "line 3: requests[0].body_size: at most 16 MiB"},
 		{"generate max", okTarget + "requests:\n  - {name: a, generate: {min: 1, max: 1000000000, hot: 5}}\nphases: [{rate: 1, duration: 1s}]\n", "line 3: requests[0].generate.max: at most 8192"},
+		{"generate min", okTarget + "requests:\n  - {name: a, generate: {min: 9000}}\nphases: [{rate: 1, duration: 1s}]\n", "line 3: requests[0].generate.min: at most 8192"},
 		{"generate hot", okTarget + "requests:\n  - {name: a, generate: {hot: 1000000000}}\nphases: [{rate: 1, duration: 1s}]\n", "line 3: requests[0].generate.hot: must be >= 0 and at most 8192"},
 		{"long name", okTarget + "requests:\n  - {name: " + strings.Repeat("n", 300) + "}\nphases: [{rate: 1, duration: 1s}]\n", "line 3: requests[0].name: 300 bytes, at most 256"},
 		{"long header", okTarget + "requests:\n  - {name: a, headers: {X-A: " + strings.Repeat("v", 9000) + "}}\nphases: [{rate: 1, duration: 1s}]\n", "requests[0].headers: X-A: value of 9000 bytes, at most 8192"},

@@ -537,6 +537,9 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 		if g.Min <= 0 {
 			g.Min = 1
 		}
+		if g.Min > MaxGenerated {
+			return s.errf(g.pos.Line("min"), field("generate.min"), "at most %d (the corpus size)", MaxGenerated)
+		}
 		if g.Max == 0 {
 			g.Max = g.Min
 		}
