@@ -71,3 +71,37 @@ func TestUpFrontCostBounded(t *testing.T) {
 	t.Logf("largest accepted scenario (%d requests, %d phases): %d MiB up front", scenarios.MaxRequests, scenarios.MaxPhases, used>>20)
 	runtime.KeepAlive(rec)
 }
+
+// The MCP sessions a run opens before the load are bounded over the whole
+// scenario, not per request: 64 MCP entries of a million clients each used
+// to open 64 × 1000 sessions.
+func TestMCPSessionsBoundedPerRun(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("target: {url: \"http://127.0.0.1:1\"}\nclients: {count: 1000000}\nrequests:\n")
+	for i := range scenarios.MaxRequests {
+		fmt.Fprintf(&b, "  - {name: m%d, kind: mcp, path: /mcp, tool: t}\n", i)
+	}
+	b.WriteString("phases: [{rate: 10, duration: 1s}]\n")
+	s, err := scenarios.Parse("m.yaml", "", []byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for e, n := range mcpSessionCounts(s) {
+		if n < 1 {
+			t.Errorf("request %d opens %d sessions", e, n)
+		}
+		total += n
+	}
+	if total > MaxMCPSessions {
+		t.Errorf("%d sessions over %d MCP requests, want at most %d", total, scenarios.MaxRequests, MaxMCPSessions)
+	}
+	// One MCP request with few clients opens one session per client.
+	one, err := scenarios.Parse("one.yaml", "", []byte("target: {url: \"http://127.0.0.1:1\"}\nclients: {count: 20}\nrequests: [{name: p}, {name: m, kind: mcp, tool: t}]\nphases: [{rate: 1, duration: 1s}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := mcpSessionCounts(one); len(got) != 1 || got[1] != 20 {
+		t.Errorf("sessions %v, want map[1:20]", got)
+	}
+}
