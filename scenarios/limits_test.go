@@ -158,9 +158,9 @@ func TestScenarioFileBounded(t *testing.T) {
 // per-entry cost is the entry itself, nothing per entry × clients.
 func TestParseMemoryPerEntry(t *testing.T) {
 	var b strings.Builder
-	b.WriteString(okTarget + "clients: {count: 16000000}\nrequests:\n")
+	b.WriteString(okTarget + "clients: {count: 65536}\nrequests:\n")
 	for i := range MaxRequests {
-		fmt.Fprintf(&b, "  - {name: r%d, path: /p%d, weight: %d, headers: {X-A: b}, clients: {count: 16000000}}\n", i, i, i%7+1)
+		fmt.Fprintf(&b, "  - {name: r%d, path: /p%d, weight: %d, headers: {X-A: b}, clients: {count: 65536}}\n", i, i, i%7+1)
 	}
 	b.WriteString("phases: [{rate: 10, duration: 1s}]\n")
 	var before, after runtime.MemStats
@@ -231,5 +231,26 @@ func TestSecondDocumentRefused(t *testing.T) {
 		if got := loadErr(t, doc); got != "" {
 			t.Errorf("%q: %s", doc, got)
 		}
+	}
+}
+
+// Client blocks never share an identity: block B's addresses are 10.B.x.y,
+// so with several blocks each holds at most 65536 (a larger one spilled
+// into the next block's addresses).
+func TestClientBlocksDoNotOverlap(t *testing.T) {
+	cases := []struct{ doc, want string }{
+		{okTarget + "clients: {count: 70000}\nrequests:\n  - {name: a}\n  - {name: b, clients: {count: 3}}\nphases: [{rate: 1, duration: 1s}]\n",
+			"x.yaml: line 2: clients.count: at most 65536 identities when a request has its own clients block (requests[1].clients)"},
+		{okTarget + "requests:\n  - {name: a}\n  - {name: b, clients: {count: 65537}}\nphases: [{rate: 1, duration: 1s}]\n",
+			"x.yaml: line 4: requests[1].clients.count: at most 65536 identities per block"},
+	}
+	for _, c := range cases {
+		if got := loadErr(t, c.doc); !strings.Contains(got, c.want) {
+			t.Errorf("error %q, want %q", got, c.want)
+		}
+	}
+	// One block may be large: it has the whole 10.0.0.0/8 to itself.
+	if got := loadErr(t, okTarget+"clients: {count: 16000000}\nrequests: [{name: a}]\nphases: [{rate: 1, duration: 1s}]\n"); got != "" {
+		t.Error(got)
 	}
 }

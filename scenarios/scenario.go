@@ -372,6 +372,9 @@ func (s *Scenario) validate() error {
 		}
 		seen[s.Requests[i].Name] = true
 	}
+	if err := s.checkIdentityBlocks(); err != nil {
+		return err
+	}
 	if err := s.validateOutcomes(); err != nil {
 		return err
 	}
@@ -441,6 +444,35 @@ func (s *Scenario) validateClients(c *Clients, field string) error {
 	}
 	if err := checkHeaderName(c.Header); err != nil {
 		return s.errf(c.pos.Line("header"), field+".header", "%v", err)
+	}
+	return nil
+}
+
+// MaxBlockClients is how many identities a clients block holds when the
+// scenario has several blocks: block B's addresses are 10.B.x.y, so a
+// larger block would spill into the next block's addresses and two blocks
+// (attackers and legitimate users) would share identities. A scenario with
+// one block (no request has its own clients) may use up to MaxClients.
+const MaxBlockClients = 1 << 16
+
+func (s *Scenario) checkIdentityBlocks() error {
+	own := -1
+	for i := range s.Requests {
+		if s.Requests[i].Clients != nil {
+			own = i
+			break
+		}
+	}
+	if own < 0 {
+		return nil
+	}
+	if s.Clients.Count > MaxBlockClients {
+		return s.errf(s.Clients.pos.Line("count"), "clients.count", "at most %d identities when a request has its own clients block (requests[%d].clients): blocks are 10.B.x.y", MaxBlockClients, own)
+	}
+	for i := range s.Requests {
+		if c := s.Requests[i].Clients; c != nil && c.Count > MaxBlockClients {
+			return s.errf(c.pos.Line("count"), fmt.Sprintf("requests[%d].clients.count", i), "at most %d identities per block (10.B.x.y) when the scenario has several clients blocks", MaxBlockClients)
+		}
 	}
 	return nil
 }

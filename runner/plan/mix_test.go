@@ -14,9 +14,9 @@ import (
 // (each with its own large clients block) and phases.
 func bigScenario(requests, phases int) []byte {
 	var b strings.Builder
-	b.WriteString("target: {url: \"http://127.0.0.1:1\"}\nclients: {count: 16000000}\nrequests:\n")
+	b.WriteString("target: {url: \"http://127.0.0.1:1\"}\nclients: {count: 65536}\nrequests:\n")
 	for i := range requests {
-		fmt.Fprintf(&b, "  - {name: r%d, path: /p%d, weight: %d, headers: {X-A: b}, clients: {count: 16000000}}\n", i, i, i%7+1)
+		fmt.Fprintf(&b, "  - {name: r%d, path: /p%d, weight: %d, headers: {X-A: b}, clients: {count: 65536}}\n", i, i, i%7+1)
 	}
 	b.WriteString("phases:\n")
 	for i := range phases {
@@ -103,5 +103,28 @@ func TestMCPSessionsBoundedPerRun(t *testing.T) {
 	}
 	if got := mcpSessionCounts(one); len(got) != 1 || got[1] != 20 {
 		t.Errorf("sessions %v, want map[1:20]", got)
+	}
+}
+
+// Every identity of block B is 10.B.x.y: the scenario-wide clients (block
+// 0) and a request's own clients never share an address.
+func TestIdentityBlocksDisjoint(t *testing.T) {
+	s, err := scenarios.Parse("b.yaml", "", bigScenario(3, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mix, err := NewMix(s, "http://127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := int64(0); seq < 20000; seq++ {
+		e := mix.Endpoint(seq)
+		_, addr := mix.Identity(seq, e)
+		if want := fmt.Sprintf("10.%d.", e+1); !strings.HasPrefix(addr, want) {
+			t.Fatalf("request %d on endpoint %d: identity %s, want %s*", seq, e, addr, want)
+		}
+	}
+	if a, b := IdentityAddress(0, scenarios.MaxBlockClients-1), IdentityAddress(1, 0); a == b || a != "10.0.255.255" {
+		t.Errorf("last of block 0 %s, first of block 1 %s", a, b)
 	}
 }
