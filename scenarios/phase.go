@@ -54,24 +54,33 @@ func ferr(field, format string, args ...any) error {
 	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
 }
 
-// maxRate bounds any phase rate; far above what one machine generates.
-const maxRate = 1e6
-
 func (p *Phase) validate() error {
 	if p.Kind == "" {
 		p.Kind = "constant"
 	}
+	if len(p.Name) > MaxNameBytes {
+		return ferr("name", "%d bytes, at most %d", len(p.Name), MaxNameBytes)
+	}
 	if p.Duration <= 0 {
 		return ferr("duration", "must be > 0 (e.g. 30s)")
 	}
+	for _, d := range []struct {
+		field string
+		value Duration
+	}{{"duration", p.Duration}, {"period", p.Period}, {"burst_every", p.BurstEvery}, {"burst_duration", p.BurstDuration}} {
+		if d.value.D() > MaxDuration {
+			return ferr(d.field, "at most %s (got %s)", durText(MaxDuration), d.value.D())
+		}
+	}
+	// NaN fails every comparison, so each test is written to fail on it.
 	positive := func(field string, v float64) error {
-		if !(v > 0) || v > maxRate {
+		if !(v > 0 && v <= maxRate) {
 			return ferr(field, "must be > 0 and <= %g requests/s (got %g)", maxRate, v)
 		}
 		return nil
 	}
 	nonNeg := func(field string, v float64) error {
-		if v < 0 || v > maxRate {
+		if !(v >= 0 && v <= maxRate) {
 			return ferr(field, "must be >= 0 and <= %g requests/s (got %g)", maxRate, v)
 		}
 		return nil
@@ -96,14 +105,14 @@ func (p *Phase) validate() error {
 		if err := positive("to", p.To); err != nil {
 			return err
 		}
-		if p.Steps < 2 {
-			return ferr("steps", "must be >= 2 (got %d)", p.Steps)
+		if p.Steps < 2 || p.Steps > MaxSteps {
+			return ferr("steps", "must be >= 2 and at most %d (got %d)", MaxSteps, p.Steps)
 		}
 	case "sine":
 		if err := positive("rate", p.Rate); err != nil {
 			return err
 		}
-		if p.Amplitude < 0 || p.Amplitude > p.Rate {
+		if !(p.Amplitude >= 0 && p.Amplitude <= p.Rate) {
 			return ferr("amplitude", "must be between 0 and rate (%g)", p.Rate)
 		}
 		if p.Period <= 0 {
@@ -163,14 +172,22 @@ func (p *Phase) Hits(t time.Duration) float64 {
 	case "ramp":
 		return p.From*x + (p.To-p.From)*x*x/(2*d)
 	case "step":
-		stage := d / float64(p.Steps)
-		total := 0.0
-		for k := 0; k < p.Steps && x > 0; k++ {
-			span := math.Min(x, stage)
-			total += span * (p.From + (p.To-p.From)*float64(k)/float64(p.Steps-1))
-			x -= span
+		// k whole stages of length d/steps have passed, each at its own
+		// rate; their sum is an arithmetic series:
+		//   stage·Σ_{j<k} (from + Δ·j) = stage·(k·from + Δ·k(k−1)/2), Δ = (to−from)/(steps−1)
+		// plus the part of stage k reached so far.
+		if x <= 0 {
+			return 0
 		}
-		return total
+		stage := d / float64(p.Steps)
+		steps := float64(p.Steps)
+		delta := (p.To - p.From) / (steps - 1)
+		k := math.Min(math.Floor(x/stage), steps)
+		whole := stage * (k*p.From + delta*k*(k-1)/2)
+		if k >= steps {
+			return whole
+		}
+		return whole + (x-k*stage)*(p.From+delta*k)
 	case "sine":
 		per := p.Period.D().Seconds()
 		return p.Rate*x + p.Amplitude*per/(2*math.Pi)*(1-math.Cos(2*math.Pi*x/per))

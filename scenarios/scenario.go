@@ -9,11 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
+	"golang.org/x/net/http/httpguts"
 	"gopkg.in/yaml.v3"
 
 	"github.com/slogate/slogate/results"
@@ -76,6 +78,8 @@ type Request struct {
 	// BodyBytes is the loaded body (Body, BodyFile or BodySize).
 	BodyBytes []byte `yaml:"-"`
 	pos       positions
+	// headerLines is the line of each key under headers:.
+	headerLines map[string]int
 }
 
 // Generate makes a request body per request from a corpus.
@@ -141,7 +145,20 @@ func (r *Request) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	r.pos.capture(n)
+	if h := mappingValue(n, "headers"); h != nil {
+		var hp positions
+		hp.capture(h)
+		r.headerLines = hp.keys
+	}
 	return nil
+}
+
+// headerLine is the line of header name k, or of headers: itself.
+func (r *Request) headerLine(k string) int {
+	if l, ok := r.headerLines[k]; ok {
+		return l
+	}
+	return r.pos.Line("headers")
 }
 
 func (g *Generate) UnmarshalYAML(n *yaml.Node) error {
@@ -171,9 +188,14 @@ func (g *Generator) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// Load reads and validates a scenario file.
+// Load reads and validates a scenario file (a regular file of at most
+// MaxFileBytes).
 func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := readRegularFile(path, MaxFileBytes)
+	var refused *refusal
+	if errors.As(err, &refused) {
+		return nil, &Error{File: path, Msg: refused.msg}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("loading scenario: %w", err)
 	}
@@ -181,15 +203,32 @@ func Load(path string) (*Scenario, error) {
 }
 
 // Parse decodes and validates a scenario document. file names it in errors;
-// dir resolves body_file paths ("" for built-ins).
+// dir resolves body_file paths ("" for built-ins). The data holds one YAML
+// document: a second one (after ---) is an error, not silently ignored.
 func Parse(file, dir string, data []byte) (*Scenario, error) {
-	var s Scenario
+	if len(data) > MaxFileBytes {
+		return nil, &Error{File: file, Msg: fmt.Sprintf("%d bytes, above the %s limit", len(data), mib(MaxFileBytes))}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&s); err != nil {
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Msg: "empty scenario document"}
 		}
+		return nil, yamlError(file, err)
+	}
+	if err := onlyDocument(file, dec); err != nil {
+		return nil, err
+	}
+	root := &doc
+	if len(doc.Content) > 0 {
+		root = doc.Content[0]
+	}
+	if err := checkCounts(file, root); err != nil {
+		return nil, err
+	}
+	var s Scenario
+	if err := decodeKnown(root, (*scenarioFields)(&s)); err != nil {
 		return nil, yamlError(file, err)
 	}
 	s.File = file
@@ -204,6 +243,49 @@ func Parse(file, dir string, data []byte) (*Scenario, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// scenarioFields decodes a Scenario's fields (without a method set, so
+// decodeKnown does not recurse).
+type scenarioFields Scenario
+
+// onlyDocument fails when dec holds another YAML document after the first.
+// An empty trailing document (a final "---") is allowed.
+func onlyDocument(file string, dec *yaml.Decoder) error {
+	var next yaml.Node
+	err := dec.Decode(&next)
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err != nil:
+		return yamlError(file, err)
+	case len(next.Content) == 1 && next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null" && next.Content[0].Value == "":
+		return onlyDocument(file, dec)
+	}
+	return &Error{File: file, Line: next.Line, Msg: "a second YAML document (after ---): a scenario file holds exactly one"}
+}
+
+// checkCounts refuses too many request entries or phases before they are
+// decoded, so an oversized list costs only its YAML nodes.
+func checkCounts(file string, root *yaml.Node) error {
+	if root.Kind != yaml.MappingNode {
+		return nil
+	}
+	limits := map[string]int{"requests": MaxRequests, "phases": MaxPhases}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		key, val := root.Content[i], root.Content[i+1]
+		limit, ok := limits[key.Value]
+		if !ok {
+			continue
+		}
+		if val.Kind == yaml.AliasNode && val.Alias != nil {
+			val = val.Alias
+		}
+		if val.Kind == yaml.SequenceNode && len(val.Content) > limit {
+			return &Error{File: file, Line: key.Line, Field: key.Value, Msg: fmt.Sprintf("%d entries, above the limit of %d", len(val.Content), limit)}
+		}
+	}
+	return nil
 }
 
 // yamlError turns yaml.v3's "yaml: line 3: ..." into a file-named error.
@@ -221,6 +303,7 @@ func yamlError(file string, err error) error {
 		}
 	}
 	msg = strings.ReplaceAll(msg, "scenarios.plain", "scenario")
+	msg = strings.ReplaceAll(msg, "scenarios.scenarioFields", "scenario")
 	return &Error{File: file, Line: line, Msg: msg}
 }
 
@@ -244,8 +327,19 @@ func (s *Scenario) validate() error {
 			return s.errf(t.pos.Line("service"), "target.service", "unknown bundled service %q (want one of %s)", t.Service, strings.Join(Services, ", "))
 		}
 	}
-	if t.Timeout < 0 {
-		return s.errf(t.pos.Line("timeout"), "target.timeout", "must be > 0")
+	if t.Timeout < 0 || t.Timeout.D() > MaxTimeout {
+		return s.errf(t.pos.Line("timeout"), "target.timeout", "must be > 0 and at most %s (got %s)", durText(MaxTimeout), t.Timeout.D())
+	}
+	if len(t.Env) > MaxHeaders {
+		return s.errf(t.pos.Line("env"), "target.env", "%d entries, at most %d", len(t.Env), MaxHeaders)
+	}
+	for k, v := range t.Env {
+		if len(k) > MaxNameBytes || len(v) > MaxHeaderValueBytes {
+			return s.errf(t.pos.Line("env"), "target.env", "%.40q: names are at most %d bytes, values at most %d", k, MaxNameBytes, MaxHeaderValueBytes)
+		}
+	}
+	if len(s.Name) > MaxNameBytes {
+		return s.errf(0, "name", "%d bytes, at most %d", len(s.Name), MaxNameBytes)
 	}
 	if t.Timeout == 0 {
 		t.Timeout = Duration(defaultTimeout)
@@ -256,15 +350,30 @@ func (s *Scenario) validate() error {
 	if len(s.Requests) == 0 {
 		return s.errf(0, "requests", "at least one request is needed")
 	}
+	if len(s.Requests) > MaxRequests {
+		return s.errf(0, "requests", "%d entries, above the limit of %d", len(s.Requests), MaxRequests)
+	}
 	seen := map[string]bool{}
+	bodyBytes := 0
 	for i := range s.Requests {
-		if err := s.validateRequest(i, &s.Requests[i]); err != nil {
+		r := &s.Requests[i]
+		if err := s.validateRequest(i, r); err != nil {
 			return err
+		}
+		if bodyBytes += len(r.BodyBytes); bodyBytes > MaxTotalBodyBytes {
+			field := map[bool]string{true: "body_file", false: "body_size"}[r.BodyFile != ""]
+			if r.Body != "" {
+				field = "body"
+			}
+			return s.errf(r.pos.Line(field), fmt.Sprintf("requests[%d].%s", i, field), "the bodies of the mix add up to more than %s (use fewer or smaller bodies)", mib(MaxTotalBodyBytes))
 		}
 		if seen[s.Requests[i].Name] {
 			return s.errf(s.Requests[i].pos.Line("name"), fmt.Sprintf("requests[%d].name", i), "duplicate request name %q", s.Requests[i].Name)
 		}
 		seen[s.Requests[i].Name] = true
+	}
+	if err := s.checkIdentityBlocks(); err != nil {
+		return err
 	}
 	if err := s.validateOutcomes(); err != nil {
 		return err
@@ -272,7 +381,12 @@ func (s *Scenario) validate() error {
 	if len(s.Phases) == 0 {
 		return s.errf(0, "phases", "at least one phase is needed")
 	}
+	if len(s.Phases) > MaxPhases {
+		return s.errf(0, "phases", "%d entries, above the limit of %d", len(s.Phases), MaxPhases)
+	}
 	measured := 0
+	var total time.Duration
+	var planned int64
 	phaseNames := map[string]bool{}
 	for i := range s.Phases {
 		p := &s.Phases[i]
@@ -293,16 +407,24 @@ func (s *Scenario) validate() error {
 		if !p.Warmup {
 			measured++
 		}
+		// Each phase is at most MaxDuration and MaxPlanned is far below
+		// int64's range, so neither sum overflows before it is checked.
+		if total += p.Duration.D(); total > MaxDuration {
+			return s.errf(p.pos.Line("duration"), fmt.Sprintf("phases[%d].duration", i), "the phases last %s in all, above the %s limit", total, durText(MaxDuration))
+		}
+		if planned += p.Planned(); planned > MaxPlanned {
+			return s.errf(p.pos.Line("duration"), fmt.Sprintf("phases[%d]", i), "the schedule plans %d requests by this phase, above the %d limit (lower rate or duration)", planned, MaxPlanned)
+		}
 	}
 	if measured == 0 {
 		return s.errf(0, "phases", "every phase is a warm-up: at least one must be measured")
 	}
 	g := &s.Generator
-	if g.MaxWorkers < 0 {
-		return s.errf(g.pos.Line("max_workers"), "generator.max_workers", "must be >= 0")
+	if g.MaxWorkers < 0 || g.MaxWorkers > MaxWorkers {
+		return s.errf(g.pos.Line("max_workers"), "generator.max_workers", "must be >= 0 and at most %d (got %d)", MaxWorkers, g.MaxWorkers)
 	}
-	if g.Drain < 0 {
-		return s.errf(g.pos.Line("drain"), "generator.drain", "must be >= 0")
+	if g.Drain < 0 || g.Drain.D() > MaxTimeout {
+		return s.errf(g.pos.Line("drain"), "generator.drain", "must be >= 0 and at most %s (got %s)", durText(MaxTimeout), g.Drain.D())
 	}
 	if g.Drain == 0 {
 		g.Drain = t.Timeout
@@ -317,8 +439,40 @@ func (s *Scenario) validateClients(c *Clients, field string) error {
 	if c.Header == "" {
 		c.Header = "X-Forwarded-For"
 	}
-	if c.Count > 1<<24 {
-		return s.errf(c.pos.Line("count"), field+".count", "at most %d identities", 1<<24)
+	if c.Count > MaxClients {
+		return s.errf(c.pos.Line("count"), field+".count", "at most %d identities", MaxClients)
+	}
+	if err := checkHeaderName(c.Header); err != nil {
+		return s.errf(c.pos.Line("header"), field+".header", "%v", err)
+	}
+	return nil
+}
+
+// MaxBlockClients is how many identities a clients block holds when the
+// scenario has several blocks: block B's addresses are 10.B.x.y, so a
+// larger block would spill into the next block's addresses and two blocks
+// (attackers and legitimate users) would share identities. A scenario with
+// one block (no request has its own clients) may use up to MaxClients.
+const MaxBlockClients = 1 << 16
+
+func (s *Scenario) checkIdentityBlocks() error {
+	own := -1
+	for i := range s.Requests {
+		if s.Requests[i].Clients != nil {
+			own = i
+			break
+		}
+	}
+	if own < 0 {
+		return nil
+	}
+	if s.Clients.Count > MaxBlockClients {
+		return s.errf(s.Clients.pos.Line("count"), "clients.count", "at most %d identities when a request has its own clients block (requests[%d].clients): blocks are 10.B.x.y", MaxBlockClients, own)
+	}
+	for i := range s.Requests {
+		if c := s.Requests[i].Clients; c != nil && c.Count > MaxBlockClients {
+			return s.errf(c.pos.Line("count"), fmt.Sprintf("requests[%d].clients.count", i), "at most %d identities per block (10.B.x.y) when the scenario has several clients blocks", MaxBlockClients)
+		}
 	}
 	return nil
 }
@@ -327,6 +481,9 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 	field := func(f string) string { return fmt.Sprintf("requests[%d].%s", i, f) }
 	if r.Name == "" {
 		r.Name = fmt.Sprintf("request%d", i+1)
+	}
+	if len(r.Name) > MaxNameBytes {
+		return s.errf(r.pos.Line("name"), field("name"), "%d bytes, at most %d", len(r.Name), MaxNameBytes)
 	}
 	if r.Kind == "" {
 		r.Kind = "http"
@@ -352,8 +509,10 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 	if r.Path == "" && r.URL == "" {
 		r.Path = "/"
 	}
-	if r.Path != "" && !strings.HasPrefix(r.Path, "/") {
-		return s.errf(r.pos.Line("path"), field("path"), "must start with / (got %q)", r.Path)
+	if r.Path != "" {
+		if err := checkPath(r.Path); err != nil {
+			return s.errf(r.pos.Line("path"), field("path"), "%v", err)
+		}
 	}
 	if r.URL != "" {
 		if err := checkURL(r.URL); err != nil {
@@ -383,7 +542,11 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(s.dir, p)
 		}
-		data, err := os.ReadFile(p)
+		data, err := readRegularFile(p, MaxBodyBytes)
+		var refused *refusal
+		if errors.As(err, &refused) {
+			return s.errf(r.pos.Line("body_file"), field("body_file"), "%s %s", p, refused.msg)
+		}
 		if err != nil {
 			return s.errf(r.pos.Line("body_file"), field("body_file"), "cannot read body file: %v", err)
 		}
@@ -391,8 +554,8 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 	case r.BodySize < 0:
 		return s.errf(r.pos.Line("body_size"), field("body_size"), "must be > 0")
 	case r.BodySize > 0:
-		if r.BodySize > 64<<20 {
-			return s.errf(r.pos.Line("body_size"), field("body_size"), "at most 64 MiB")
+		if r.BodySize > MaxBodyBytes {
+			return s.errf(r.pos.Line("body_size"), field("body_size"), "at most %s (got %d bytes)", mib(MaxBodyBytes), r.BodySize)
 		}
 		r.BodyBytes = FillerBody(r.BodySize)
 	}
@@ -406,14 +569,23 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 		if g.Min <= 0 {
 			g.Min = 1
 		}
+		if g.Min > MaxGenerated {
+			return s.errf(g.pos.Line("min"), field("generate.min"), "at most %d (the corpus size)", MaxGenerated)
+		}
 		if g.Max == 0 {
 			g.Max = g.Min
 		}
 		if g.Max < g.Min {
 			return s.errf(g.pos.Line("max"), field("generate.max"), "must be >= min (%d)", g.Min)
 		}
-		if g.Hot < 0 {
-			return s.errf(g.pos.Line("hot"), field("generate.hot"), "must be >= 0")
+		if g.Max > MaxGenerated {
+			return s.errf(g.pos.Line("max"), field("generate.max"), "at most %d (the corpus size)", MaxGenerated)
+		}
+		if g.Hot < 0 || g.Hot > MaxGenerated {
+			return s.errf(g.pos.Line("hot"), field("generate.hot"), "must be >= 0 and at most %d (the corpus size)", MaxGenerated)
+		}
+		if len(g.Template) > MaxTemplateBytes {
+			return s.errf(g.pos.Line("template"), field("generate.template"), "%d bytes, at most %d", len(g.Template), MaxTemplateBytes)
 		}
 		if g.Template == "" && r.Kind == "http" {
 			g.Template = `{"iocs": {{iocs}}}`
@@ -426,6 +598,12 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 		if r.Arguments == "" {
 			r.Arguments = "{}"
 		}
+		if len(r.Tool) > MaxNameBytes {
+			return s.errf(r.pos.Line("tool"), field("tool"), "%d bytes, at most %d", len(r.Tool), MaxNameBytes)
+		}
+		if len(r.Arguments) > MaxTemplateBytes {
+			return s.errf(r.pos.Line("arguments"), field("arguments"), "%d bytes, at most %d", len(r.Arguments), MaxTemplateBytes)
+		}
 	} else if r.Tool != "" || r.Arguments != "" {
 		return s.errf(r.pos.Line("tool"), field("tool"), "tool and arguments are for kind: mcp")
 	}
@@ -434,9 +612,15 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 			return err
 		}
 	}
-	for k := range r.Headers {
-		if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " :\r\n") {
-			return s.errf(r.pos.Line("headers"), field("headers"), "invalid header name %q", k)
+	if len(r.Headers) > MaxHeaders {
+		return s.errf(r.pos.Line("headers"), field("headers"), "%d headers, at most %d", len(r.Headers), MaxHeaders)
+	}
+	for _, k := range sortedKeys(r.Headers) {
+		if err := checkHeaderName(k); err != nil {
+			return s.errf(r.headerLine(k), field("headers"), "%v", err)
+		}
+		if err := checkHeaderValue(r.Headers[k]); err != nil {
+			return s.errf(r.headerLine(k), field("headers"), "%s: %v", k, err)
 		}
 	}
 	return nil
@@ -449,6 +633,9 @@ func (s *Scenario) validateOutcomes() error {
 			return def, nil
 		}
 		var out []statusRange
+		if len(in) > MaxStatusEntries {
+			return nil, s.errf(o.pos.Line(field), "outcomes."+field, "%d entries, at most %d", len(in), MaxStatusEntries)
+		}
 		for _, v := range in {
 			r, err := parseStatusRange(v)
 			if err != nil {
@@ -511,6 +698,57 @@ func (o *Outcomes) Classify(status int, transportErr bool) results.Outcome {
 		return results.OutcomeSuccess
 	}
 	return results.OutcomeError
+}
+
+// checkPath accepts what can follow the target URL as a request target:
+// an absolute path with an optional query, percent-escapes well formed,
+// no spaces, control bytes or fragment.
+func checkPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("must start with / (got %.80q)", p)
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c == 0x7f || c == '#' {
+			return fmt.Errorf("%.80q: byte %d is %q; write spaces and control bytes percent-escaped (%%20), and no #fragment", p, i, c)
+		}
+	}
+	if _, err := url.ParseRequestURI(p); err != nil {
+		return fmt.Errorf("%.80q is not a valid URL path: %v", p, errors.Unwrap(err))
+	}
+	return nil
+}
+
+// checkHeaderName accepts an HTTP field name: a token (RFC 9110 §5.1).
+func checkHeaderName(k string) error {
+	if len(k) > MaxNameBytes {
+		return fmt.Errorf("header name of %d bytes, at most %d", len(k), MaxNameBytes)
+	}
+	if !httpguts.ValidHeaderFieldName(k) {
+		return fmt.Errorf("invalid header name %.80q (letters, digits and !#$%%&'*+-.^_`|~ only)", k)
+	}
+	return nil
+}
+
+// checkHeaderValue accepts an HTTP field value: no CR, LF, NUL or other
+// control byte but tab (RFC 9110 §5.5), which net/http would refuse to
+// send — so every request would fail.
+func checkHeaderValue(v string) error {
+	if len(v) > MaxHeaderValueBytes {
+		return fmt.Errorf("value of %d bytes, at most %d", len(v), MaxHeaderValueBytes)
+	}
+	if !httpguts.ValidHeaderFieldValue(v) {
+		return fmt.Errorf("value %.80q holds a control character (CR, LF, NUL, ...)", v)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func checkURL(raw string) error {

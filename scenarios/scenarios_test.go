@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"math"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -170,23 +171,60 @@ func TestAdhocAndOverrides(t *testing.T) {
 	}
 }
 
+// FuzzParse feeds the loader arbitrary documents; its seed corpus
+// (testdata/fuzz/FuzzParse) holds every built-in scenario and the inputs
+// that once blew up. Whatever loads must be affordable: bounded counts,
+// bodies and schedule, and parsing itself allocates little beyond the
+// bodies it was asked for.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("target: {url: \"http://127.0.0.1:1\"}\nrequests: [{name: a}]\nphases: [{rate: 1, duration: 1s}]\n"))
 	f.Add([]byte("target: {service: echo}\nrequests: [{name: a, generate: {min: 1, max: 3}}]\nphases: [{kind: sine, rate: 5, amplitude: 2, period: 1s, duration: 2s}]\n"))
 	f.Add([]byte("phases: [{kind: burst}]"))
+	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := Parse("fuzz.yaml", "", data)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		s, err := Parse("fuzz.yaml", dir, data)
+		runtime.ReadMemStats(&after)
+		// yaml.v3 costs a few hundred bytes per node (a node per 2 bytes at
+		// worst); beyond that only the bodies the scenario asks for.
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > uint64(MaxTotalBodyBytes+4<<20+1000*len(data)) {
+			t.Fatalf("parsing %d bytes allocated %d MiB", len(data), alloc>>20)
+		}
 		if err != nil {
 			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
 				t.Fatalf("error does not name the file: %v", err)
 			}
 			return
 		}
-		// A scenario that loads has a finite, positive schedule.
+		if len(s.Requests) > MaxRequests || len(s.Phases) > MaxPhases {
+			t.Fatalf("%d requests, %d phases loaded", len(s.Requests), len(s.Phases))
+		}
+		bodies := 0
+		for i := range s.Requests {
+			bodies += len(s.Requests[i].BodyBytes)
+		}
+		if bodies > MaxTotalBodyBytes {
+			t.Fatalf("bodies of %d bytes loaded", bodies)
+		}
+		// A scenario that loads has a finite, positive, bounded schedule,
+		// and the due time of its last request is inside its phase.
+		var total int64
+		var length time.Duration
 		for i := range s.Phases {
-			if n := s.Phases[i].Planned(); n < 1 {
+			p := &s.Phases[i]
+			n := p.Planned()
+			if n < 1 {
 				t.Fatalf("phase %d plans %d requests", i, n)
 			}
+			if due := p.Due(n - 1); due < 0 || due > p.Duration.D() {
+				t.Fatalf("phase %d: last request due at %s of %s", i, due, p.Duration.D())
+			}
+			total += n
+			length += p.Duration.D()
+		}
+		if total > MaxPlanned || length > MaxDuration {
+			t.Fatalf("schedule of %d requests over %s loaded", total, length)
 		}
 	})
 }

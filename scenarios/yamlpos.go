@@ -73,6 +73,19 @@ func (p *positions) capture(n *yaml.Node) {
 	}
 }
 
+// mappingValue returns the value node of key in mapping n, or nil.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
 // Line returns the line of key, or of the mapping itself when key is absent.
 func (p positions) Line(key string) int {
 	if l, ok := p.keys[key]; ok {

@@ -3,6 +3,7 @@ package k6
 import (
 	"bytes"
 	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -127,6 +128,39 @@ func TestWriteScenarioKeepsTheMix(t *testing.T) {
 			if ea != eb || ha != hb || va != vb || !bytes.Equal(a.Body(seq, ea), b.Body(seq, eb)) || a.URL(ea) != b.URL(eb) {
 				t.Fatalf("%s: request %d differs after the round trip", name, seq)
 			}
+		}
+	}
+}
+
+// Bodies above the scenario file limit survive the hand-over: body_size
+// stays a size and a body_file is copied beside the written scenario, so
+// the child's file is small and loads.
+func TestWriteScenarioKeepsLargeBodies(t *testing.T) {
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 2<<20/16)
+	if err := os.WriteFile(filepath.Join(dir, "big.bin"), big, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "src.yaml")
+	doc := "target: {url: \"http://127.0.0.1:9\"}\nrequests:\n  - {name: a, body_file: big.bin}\n  - {name: b, body_size: 3000000}\nphases: [{rate: 10, duration: 1s}]\n"
+	if err := os.WriteFile(src, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := scenarios.Load(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "s.yaml")
+	if err := WriteScenario(path, s, "http://127.0.0.1:9"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := scenarios.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range s.Requests {
+		if !bytes.Equal(s.Requests[i].BodyBytes, c.Requests[i].BodyBytes) {
+			t.Errorf("request %d: body of %d bytes became %d bytes", i, len(s.Requests[i].BodyBytes), len(c.Requests[i].BodyBytes))
 		}
 	}
 }

@@ -3,6 +3,7 @@ package k6
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"strconv"
@@ -64,16 +65,24 @@ func ScenarioNames(phases []scenarios.Phase) []string {
 
 // WriteScenario writes s as a self-contained scenario file aimed at
 // baseURL: the target becomes a plain URL (the bundled service is already
-// running in the parent), bodies are inlined, and the SLO block is dropped
-// (the parent evaluates it). The child's plan.Mix over this file sends
-// exactly what the parent's would.
+// running in the parent), a body_file is copied beside it (PATH.bodyN, so
+// the file stays under scenarios.MaxFileBytes whatever the bodies weigh),
+// and the SLO block is dropped (the parent evaluates it). The child's
+// plan.Mix over this file sends exactly what the parent's would.
 func WriteScenario(path string, s *scenarios.Scenario, baseURL string) error {
 	c := *s
 	c.Target = scenarios.Target{URL: baseURL, Timeout: s.Target.Timeout}
 	c.Requests = make([]scenarios.Request, len(s.Requests))
 	for i, r := range s.Requests {
-		if r.Generate == nil && r.Kind != "mcp" && r.BodyBytes != nil {
-			r.Body, r.BodyFile, r.BodySize = string(r.BodyBytes), "", 0
+		if r.BodyFile != "" {
+			body, err := filepath.Abs(fmt.Sprintf("%s.body%d", path, i))
+			if err != nil {
+				return fmt.Errorf("k6 engine: %w", err)
+			}
+			if err := os.WriteFile(body, r.BodyBytes, 0o644); err != nil {
+				return fmt.Errorf("k6 engine: %w", err)
+			}
+			r.BodyFile = body
 		}
 		c.Requests[i] = r
 	}

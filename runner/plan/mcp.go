@@ -13,10 +13,31 @@ import (
 	"github.com/slogate/slogate/scenarios"
 )
 
-// MaxMCPSessions bounds how many MCP sessions a run opens before the load:
-// one per simulated client identity, up to this many (identities beyond it
-// share sessions round-robin).
+// MaxMCPSessions bounds how many MCP sessions a run opens before the load,
+// over all its MCP requests: one per simulated client identity, each MCP
+// request getting an equal share at most (identities beyond it share
+// sessions round-robin).
 const MaxMCPSessions = 1000
+
+// mcpSessionCounts returns how many sessions each MCP request (by index)
+// opens: min(its clients, its share of MaxMCPSessions), at least one.
+func mcpSessionCounts(s *scenarios.Scenario) map[int]int {
+	var mcp []int
+	for e := range s.Requests {
+		if s.Requests[e].Kind == "mcp" {
+			mcp = append(mcp, e)
+		}
+	}
+	counts := map[int]int{}
+	for _, e := range mcp {
+		clients := &s.Clients
+		if rc := s.Requests[e].Clients; rc != nil {
+			clients = rc
+		}
+		counts[e] = max(1, min(clients.Count, MaxMCPSessions/len(mcp)))
+	}
+	return counts
+}
 
 // MCPSessions holds one real MCP session (initialize handshake done by the
 // go-sdk client over streamable HTTP) per simulated client of each MCP
@@ -53,9 +74,11 @@ func OpenMCPSessions(ctx context.Context, s *scenarios.Scenario, mix *Mix) (*MCP
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	base := &http.Transport{MaxIdleConnsPerHost: 64}
+	counts := mcpSessionCounts(s)
 	for e := range s.Requests {
 		r := &s.Requests[e]
-		if r.Kind != "mcp" {
+		n, ok := counts[e]
+		if !ok {
 			continue
 		}
 		clients := &s.Clients
@@ -63,7 +86,6 @@ func OpenMCPSessions(ctx context.Context, s *scenarios.Scenario, mix *Mix) (*MCP
 		if r.Clients != nil {
 			clients, block = r.Clients, e+1
 		}
-		n := min(max(clients.Count, 1), MaxMCPSessions)
 		list := make([]mcpSession, n)
 		errs := make([]error, n)
 		var wg sync.WaitGroup

@@ -1,0 +1,110 @@
+package scenarios
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/slogate/slogate/scenarios/corpus"
+)
+
+// What a scenario may ask for. Every bound is far above a real test and
+// low enough that a small file cannot make slogate allocate gigabytes or
+// run for days: the runner keeps full HDR histograms (~0.5 MiB) per request
+// entry and per phase, holds every body in memory, and computes the plan of
+// every phase up front.
+const (
+	// MaxFileBytes bounds a scenario file (inline bodies included; larger
+	// bodies belong in body_file).
+	MaxFileBytes = 1 << 20
+	// MaxRequests bounds the request mix: each entry is an endpoint with its
+	// own histograms in the result (~0.5 MiB).
+	MaxRequests = 64
+	// MaxPhases bounds the load profile: each phase has its own histograms.
+	MaxPhases = 64
+	// MaxSteps bounds a step phase's stages.
+	MaxSteps = 10_000
+	// MaxDuration bounds each phase, and all phases together.
+	MaxDuration = 24 * time.Hour
+	// MaxTimeout bounds target.timeout and generator.drain.
+	MaxTimeout = time.Hour
+	// MaxPlanned bounds the requests the whole schedule sends.
+	MaxPlanned = 1_000_000_000
+	// MaxBodyBytes bounds one request body (body, body_file, body_size).
+	MaxBodyBytes = 16 << 20
+	// MaxTotalBodyBytes bounds the bodies of the whole mix together.
+	MaxTotalBodyBytes = 64 << 20
+	// MaxClients bounds a clients block's identities.
+	MaxClients = 1 << 24
+	// MaxWorkers bounds generator.max_workers (one goroutine each).
+	MaxWorkers = 100_000
+	// MaxNameBytes bounds names: of the scenario, requests, phases, headers,
+	// MCP tools, environment variables.
+	MaxNameBytes = 256
+	// MaxHeaderValueBytes bounds one header value.
+	MaxHeaderValueBytes = 8 << 10
+	// MaxHeaders bounds the headers of one request, and target.env's entries.
+	MaxHeaders = 100
+	// MaxTemplateBytes bounds generate.template and MCP arguments.
+	MaxTemplateBytes = 64 << 10
+	// MaxStatusEntries bounds outcomes.success and outcomes.blocked.
+	MaxStatusEntries = 100
+	// MaxGenerated bounds generate.min, max and hot: the corpus size.
+	MaxGenerated = corpus.Size
+)
+
+// maxRate bounds any phase rate; far above what one machine generates.
+const maxRate = 1e6
+
+// durText writes a limit duration without zero units: "24h", "1h", "90s".
+func durText(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// mib writes a byte count for limit messages: "16 MiB", "1 MiB".
+func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
+
+// readRegularFile reads path when it is a regular file of at most limit
+// bytes. A refusal is a *refusal (its text does not repeat the path); a
+// failure to read is the os error. A device (/dev/zero), a FIFO or a directory is refused before it
+// is opened, and the read itself stops at limit+1 bytes in case the file
+// grows in between, so no input can make it read without end.
+func readRegularFile(path string, limit int64) ([]byte, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, &refusal{"is not a regular file"}
+	}
+	if info.Size() > limit {
+		return nil, &refusal{fmt.Sprintf("is %d bytes, above the %s limit", info.Size(), mib(limit))}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, &refusal{fmt.Sprintf("grew above the %s limit while read", mib(limit))}
+	}
+	return data, nil
+}
+
+// refusal is why readRegularFile would not read a file.
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string { return r.msg }
