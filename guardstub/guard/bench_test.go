@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -175,13 +174,4 @@ func BenchmarkUpstreamClient(b *testing.B) {
 			b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-µs/op")
 		})
 	}
-}
-
-// processCPU is the user+system CPU time the process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

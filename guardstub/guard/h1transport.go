@@ -63,6 +63,7 @@ type h1Conn struct {
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	idleAt time.Time
+	probe  *idleProbe // checks the connection when it is taken from the pool
 	reused bool
 	pool   *h1Transport
 }
@@ -115,7 +116,7 @@ func (t *h1Transport) conn(ctx context.Context, key string, fresh bool) (*h1Conn
 	if err != nil {
 		return nil, fmt.Errorf("dial upstream %s: %w", key, err)
 	}
-	c := &h1Conn{nc: nc, key: key, bw: bufio.NewWriterSize(nc, 16<<10), pool: t}
+	c := &h1Conn{nc: nc, key: key, bw: bufio.NewWriterSize(nc, 16<<10), probe: newIdleProbe(nc), pool: t}
 	c.br = bufio.NewReaderSize(countingReader{c}, 16<<10)
 	return c, nil
 }
@@ -128,7 +129,7 @@ func (t *h1Transport) takeIdle(key string) *h1Conn {
 		c := conns[len(conns)-1]
 		conns[len(conns)-1] = nil
 		t.idle[key] = conns[:len(conns)-1]
-		if (t.idleTimeout > 0 && now.Sub(c.idleAt) > t.idleTimeout) || c.br.Buffered() > 0 || !idleConnClean(c.nc) {
+		if (t.idleTimeout > 0 && now.Sub(c.idleAt) > t.idleTimeout) || c.br.Buffered() > 0 || !c.probe.idle() {
 			_ = c.nc.Close()
 			continue
 		}

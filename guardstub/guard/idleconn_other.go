@@ -4,7 +4,11 @@ package guard
 
 import "net"
 
-// idleConnClean cannot peek at a socket on this platform, so no idle connection
+// idleProbe cannot peek at a socket on this platform, so no idle connection
 // counts as clean: every exchange uses a new connection rather than risk reading
 // stray bytes as the next answer.
-func idleConnClean(net.Conn) bool { return false }
+type idleProbe struct{}
+
+func newIdleProbe(net.Conn) *idleProbe { return &idleProbe{} }
+
+func (*idleProbe) idle() bool { return false }
