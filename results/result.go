@@ -154,10 +154,15 @@ type Environment struct {
 // SLOReport is the verdict stored with a result. Package slo computes it;
 // results only stores it.
 type SLOReport struct {
-	Verdict    string            `json:"verdict"` // pass | fail | inconclusive | warning
-	Score      *float64          `json:"score,omitempty"`
-	Reasons    []string          `json:"reasons,omitempty"`
-	Objectives []ObjectiveResult `json:"objectives"`
+	Verdict string `json:"verdict"` // pass | fail | inconclusive | warning
+	// Score is the weighted score 0..100, floored to one decimal; absent
+	// when no objective passed or failed. PassMark and WarningMark are the
+	// marks it was judged against.
+	Score       *float64          `json:"score,omitempty"`
+	PassMark    float64           `json:"pass_mark,omitempty"`
+	WarningMark float64           `json:"warning_mark,omitempty"`
+	Reasons     []string          `json:"reasons,omitempty"`
+	Objectives  []ObjectiveResult `json:"objectives"`
 	// ErrorBudget translates the run into error-budget terms, one entry per
 	// SLI derived from the objectives (availability, latency).
 	ErrorBudget []ErrorBudget `json:"error_budget,omitempty"`

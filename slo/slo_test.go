@@ -257,3 +257,86 @@ func FuzzLoadObjectives(f *testing.F) {
 		_ = Evaluate(r, set, Options{Baseline: r})
 	})
 }
+
+// A failing objective of weight 1 beside one of weight 2000 scores
+// 100·2000/2001 = 99.95: it must not round up to 100 and pass. The score is
+// floored to one decimal and judged as shown, and a pass on score with a
+// failed objective says so.
+func TestScoreNeverRoundsAcrossThePassMark(t *testing.T) {
+	r := synthetic(uniform(1000, 1, 100), 0, 0, 100) // p50 ≈ 50.5, max 100
+	set := parse(t, `objectives:
+  - {metric: p50, threshold: "< 60ms", weight: 2000}
+  - {metric: max, threshold: "< 10ms", weight: 1}
+`)
+	rep := Evaluate(r, set, Options{})
+	if rep.Verdict != Fail || rep.Score == nil || *rep.Score != 99.9 {
+		t.Fatalf("default scoring: verdict %s score %v, want fail 99.9", rep.Verdict, rep.Score)
+	}
+	var text strings.Builder
+	results.WriteVerdict(&text, &rep)
+	if !strings.Contains(text.String(), "VERDICT: FAIL (score 99.9") || strings.Contains(text.String(), "100.0") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	// With a pass mark of 90 the run passes on score, but not silently.
+	set = parse(t, `objectives:
+  - {metric: p50, threshold: "< 60ms", weight: 2000}
+  - {metric: max, threshold: "< 10ms", weight: 1}
+scoring: {pass: 90}
+`)
+	rep = Evaluate(r, set, Options{})
+	if rep.Verdict != Pass || *rep.Score != 99.9 {
+		t.Fatalf("pass mark 90: verdict %s score %v, want pass 99.9", rep.Verdict, *rep.Score)
+	}
+	text.Reset()
+	results.WriteVerdict(&text, &rep)
+	if !strings.Contains(text.String(), "VERDICT: PASS (score 99.9 ≥ 90) with 1 failing objective") {
+		t.Errorf("pass with a failed objective must say so:\n%s", text.String())
+	}
+	// A score whose exact value is just under a mark with two decimals is
+	// judged on the floored score: 99.95 < 99.96, shown 99.9, fails.
+	set.Scoring = Scoring{Pass: 99.96, Warning: 99.96}
+	if rep := Evaluate(r, set, Options{}); rep.Verdict != Fail {
+		t.Errorf("pass mark 99.96: verdict %s, want fail", rep.Verdict)
+	}
+	// Weights so lopsided that the ratio rounds to exactly 1 in floating
+	// point still do not reach 100 with a failed objective.
+	set.Objectives[0].Weight, set.Objectives[1].Weight = 1e17, 1
+	set.Scoring = Scoring{Pass: 100, Warning: 100}
+	if rep := Evaluate(r, set, Options{}); rep.Verdict != Fail || *rep.Score >= 100 {
+		t.Errorf("lopsided weights: verdict %s score %v, want fail below 100", rep.Verdict, *rep.Score)
+	}
+}
+
+// A run in which every request failed has only the latencies of failures (a
+// refused connection answers in microseconds): a latency objective over
+// zero answers fails, and the unjudged error rate is reported.
+func TestLatencyOverZeroAnswersFails(t *testing.T) {
+	allFailed := synthetic(nil, 0, 600, 100)
+	set := parse(t, "- {metric: p99, threshold: \"< 200ms\"}\n- {metric: p50, threshold: \"< 50ms\", weight: 5}\n")
+	rep := Evaluate(allFailed, set, Options{})
+	if rep.Verdict != Fail {
+		t.Fatalf("all requests failed: verdict %s, want fail (%+v)", rep.Verdict, rep.Objectives)
+	}
+	for _, o := range rep.Objectives {
+		if o.Verdict != Fail || !strings.Contains(o.Detail, "no successful responses: all 600 requests failed") {
+			t.Errorf("objective %s: %s %q", o.Name, o.Verdict, o.Detail)
+		}
+	}
+	if !strings.Contains(strings.Join(rep.Reasons, "\n"), "error rate 100.00% (600 of 600 requests failed)") {
+		t.Errorf("the error rate is not reported: %v", rep.Reasons)
+	}
+	// Even with too few requests for p99, zero answers is a failure, not
+	// "need more samples".
+	if rep := Evaluate(synthetic(nil, 0, 20, 100), set, Options{}); rep.Verdict != Fail {
+		t.Errorf("20 failed requests: verdict %s, want fail", rep.Verdict)
+	}
+	// Blocked requests are answers (the guard doing its job): judged as usual.
+	if rep := Evaluate(synthetic(nil, 600, 0, 100), set, Options{}); rep.Verdict != Pass {
+		t.Errorf("all blocked: verdict %s, want pass (%+v)", rep.Verdict, rep.Objectives)
+	}
+	// An SLO that names the error rate reports it itself: no extra reason.
+	withErr := parse(t, "- {metric: p99, threshold: \"< 200ms\"}\n- {metric: error_rate, threshold: \"< 1%\"}\n")
+	if rep := Evaluate(allFailed, withErr, Options{}); strings.Contains(strings.Join(rep.Reasons, "\n"), "no objective checks") {
+		t.Errorf("reason despite an error_rate objective: %v", rep.Reasons)
+	}
+}

@@ -57,7 +57,7 @@ func TestHTMLResult(t *testing.T) {
 	for _, want := range []string{
 		`<figure id="latency-over-time">`, `<figure id="throughput-over-time">`, `<figure id="percentile-spectrum">`,
 		"Latency over time", "Throughput over time", "Latency percentile spectrum",
-		`<span class="badge fail" id="verdict">FAIL</span>`,
+		`<span class="badge fail" id="verdict">FAIL (score 50.0)</span>`,
 		"p99 &lt; 200ms", // the SLO table, escaped
 		`<span class="key">KEY</span>`,
 		"need &gt;= 5000 requests to judge p999",

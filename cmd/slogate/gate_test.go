@@ -1,0 +1,61 @@
+package main
+
+import (
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The gate as a shell sees it: a failing objective of weight 1 beside one of
+// weight 2000 scores 99.95, which must not print as 100.0 and pass.
+func TestCheckScoreNotRoundedIntoAPass(t *testing.T) {
+	dir := t.TempDir()
+	res := synthFile(t, dir, "r.json", 20, 1, nil) // p50 ≈ 20 ms, max well over 1 ms
+	heavy := writeFile(t, dir, "heavy.yaml", `objectives:
+  - {metric: p50, threshold: "< 100ms", weight: 2000}
+  - {metric: max, threshold: "< 1ms", weight: 1}
+`)
+	code, stdout, stderr := runCLI(t, "check", res, "--slo", heavy)
+	if code != ExitFail || !strings.Contains(stdout, "VERDICT: FAIL (score 99.9 < 100)") || strings.Contains(stdout, "100.0") {
+		t.Errorf("exit %d, want 1 with score 99.9\n%s\n%s", code, stdout, stderr)
+	}
+	// With a pass mark of 90 it passes on score, and says what failed.
+	marked := writeFile(t, dir, "marked.yaml", `objectives:
+  - {metric: p50, threshold: "< 100ms", weight: 2000}
+  - {metric: max, threshold: "< 1ms", weight: 1}
+scoring: {pass: 90}
+`)
+	code, stdout, stderr = runCLI(t, "check", res, "--slo", marked)
+	if code != ExitPass || !strings.Contains(stdout, "VERDICT: PASS (score 99.9 ≥ 90) with 1 failing objective") {
+		t.Errorf("exit %d, want 0 worded with the failure\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// A target that refuses every connection fails a latency-only SLO (exit 1),
+// and the output reports the error rate the SLO does not name.
+func TestRunAgainstRefusingPortFailsLatencyOnlySLO(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: every connection is refused
+	dir := t.TempDir()
+	sloFile := writeFile(t, dir, "p99.yaml", "- {metric: p99, threshold: \"< 200ms\"}\n")
+	out := filepath.Join(dir, "r.json")
+	code, stdout, stderr := runCLI(t, "run", "--target", "http://"+addr+"/", "--rate", "50", "--duration", "2s",
+		"--slo", sloFile, "--out", out, "-q", "--no-history")
+	if code != ExitFail {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"no successful responses: all", "error rate 100.00%", "no objective checks the error rate"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q\n%s", want, stdout)
+		}
+	}
+	// check on the stored result agrees.
+	if code, stdout, _ := runCLI(t, "check", out, "--slo", sloFile); code != ExitFail || !strings.Contains(stdout, "error rate 100.00%") {
+		t.Errorf("check: exit %d\n%s", code, stdout)
+	}
+}
