@@ -229,6 +229,28 @@ func TestParseErrors(t *testing.T) {
 		{"objectives:\n  - {metric: p99, treshold: \"< 1ms\"}\n", "line 2"},
 		{"objectives: 3\n", "must be a list"},
 		{"scoring: {pass: 1}\n", "objectives: missing"},
+		// NaN, infinities and negative numbers are not thresholds.
+		{"- {metric: p99, threshold: \"< NaN\"}\n", "line 1: objectives[0].threshold"},
+		{"- {metric: p99, threshold: \"< -5ms\"}\n", "line 1: objectives[0].threshold"},
+		{"-\n  metric: p99\n  threshold: \"< -5\"\n", "line 3: objectives[0].threshold"},
+		{"- {metric: p99, threshold: \"0..Inf\"}\n", "objectives[0].threshold"},
+		{"- {metric: error_rate, threshold: \"< NaN%\"}\n", "objectives[0].threshold"},
+		{"- {metric: error_rate, threshold: \"< nan\"}\n", "objectives[0].threshold"},
+		{"- {metric: throughput, threshold: \">= NaN%\"}\n", "objectives[0].threshold"},
+		{"- {metric: throughput, threshold: \">= NaN\"}\n", "objectives[0].threshold"},
+		{"- {metric: p99, budget: \"<=+NaN%\"}\n", "objectives[0].budget"},
+		{"- {metric: p99, budget: \"<=+Inf%\"}\n", "objectives[0].budget"},
+		{"-\n  metric: p99\n  threshold: \"< 1s\"\n  weight: .nan\n", "line 4: objectives[0].weight"},
+		{"- {metric: p99, threshold: \"< 1s\", weight: .inf}\n", "objectives[0].weight"},
+		{"- {metric: p99, threshold: \"< 1s\", weight: -1}\n", "objectives[0].weight"},
+		// Score marks are scores 0..100 with warning at most pass.
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  pass: 150\n", "line 4: scoring.pass"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  pass: -1\n", "line 4: scoring.pass"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  pass: .nan\n", "line 4: scoring.pass"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  pass: 0\n", "line 4: scoring.pass"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  pass: 80\n  warning: 90\n", "line 5: scoring.warning"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  warning: -3\n", "line 4: scoring.warning"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring: {pass: many}\n", "line 3"},
 	}
 	for _, c := range cases {
 		p := filepath.Join(t.TempDir(), "bad.yaml")
