@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -243,7 +245,8 @@ func (r *Result) Endpoint(name string) *Endpoint {
 // ErrSchema reports a result file of another schema version.
 var ErrSchema = errors.New("unsupported result schema")
 
-// Read loads a result file and checks its schema.
+// Read loads a result file, checks its schema and validates it: errors name
+// the file and the field.
 func Read(path string) (*Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -256,7 +259,8 @@ func Read(path string) (*Result, error) {
 	return r, nil
 }
 
-// Decode parses a result document and checks its schema.
+// Decode parses a result document, checks its schema and validates it
+// (see Result.Validate).
 func Decode(data []byte) (*Result, error) {
 	var probe struct {
 		Schema *string `json:"schema"`
@@ -275,6 +279,9 @@ func Decode(data []byte) (*Result, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("malformed result: %w", err)
 	}
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid result: %w", err)
+	}
 	return &r, nil
 }
 
@@ -290,12 +297,18 @@ func Write(path string, r *Result) error {
 }
 
 // WriteFileAtomic writes data to path via a temporary file and rename.
+//
+// The temporary file is named .NAME.slogate-tmp-PID-RANDOM, so a process
+// killed mid-write (kill -9, power loss) leaves a file that says whose it
+// was: each write removes such leftovers from its directory (see
+// removeStaleTemps). No other file is ever touched.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	removeStaleTemps(dir)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempMarker+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -323,4 +336,44 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// tempMarker sits between the target's name and the writer's PID in the
+// name of WriteFileAtomic's temporary files.
+const tempMarker = ".slogate-tmp-"
+
+// staleTempAge is the age past which a temporary file is a leftover whatever
+// its PID says (PIDs are reused): no write takes a day.
+const staleTempAge = 24 * time.Hour
+
+var tempName = regexp.MustCompile(`^\..+\.slogate-tmp-([0-9]+)-[0-9]+$`)
+
+// removeStaleTemps deletes WriteFileAtomic's temporary files in dir left by
+// a process that no longer runs, or older than staleTempAge. It is best
+// effort: a file it cannot judge or remove stays.
+func removeStaleTemps(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	self := os.Getpid()
+	for _, e := range entries {
+		m := tempName.FindStringSubmatch(e.Name())
+		if m == nil || !e.Type().IsRegular() {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil {
+			continue
+		}
+		stale := pid != self && !processAlive(pid)
+		if !stale {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleTempAge {
+				stale = true
+			}
+		}
+		if stale {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/slogate/slogate/results"
 )
 
 // The gate as a shell sees it: a failing objective of weight 1 beside one of
@@ -57,5 +59,24 @@ func TestRunAgainstRefusingPortFailsLatencyOnlySLO(t *testing.T) {
 	// check on the stored result agrees.
 	if code, stdout, _ := runCLI(t, "check", out, "--slo", sloFile); code != ExitFail || !strings.Contains(stdout, "error rate 100.00%") {
 		t.Errorf("check: exit %d\n%s", code, stdout)
+	}
+}
+
+// A hand-edited result (negative counts, a rate that does not match its
+// counts) is bad input for every command that reads one: exit 2 naming the
+// file and the field.
+func TestEditedResultIsBadInput(t *testing.T) {
+	dir := t.TempDir()
+	good := synthFile(t, dir, "good.json", 20, 1, nil)
+	edited := synthFile(t, dir, "edited.json", 20, 2, func(r *results.Result) { r.Summary.Requests = -7 })
+	for _, args := range [][]string{
+		{"check", edited},
+		{"report", edited, "--format", "html"},
+		{"compare", good, edited},
+	} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != ExitBadInput || !strings.Contains(stderr, "edited.json") || !strings.Contains(stderr, "summary.requests: -7 is negative") {
+			t.Errorf("%v: exit %d, want 2 naming the file and field\n%s\n%s", args, code, stdout, stderr)
+		}
 	}
 }
