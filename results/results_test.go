@@ -233,7 +233,7 @@ func TestWriteRemovesStaleTemporaryFiles(t *testing.T) {
 	dead := touch(fmt.Sprintf(".r.json.slogate-tmp-%d-123", deadPID), 0)
 	deadOther := touch(fmt.Sprintf(".other.html.slogate-tmp-%d-9", deadPID), 0)
 	aged := touch(".r.json.slogate-tmp-1-77", 48*time.Hour) // pid 1 lives, but a day old
-	live := touch(".r.json.slogate-tmp-1-78", 0)             // a live writer's file
+	live := touch(".r.json.slogate-tmp-1-78", 0)            // a live writer's file
 	own := touch(fmt.Sprintf(".r.json.slogate-tmp-%d-5", os.Getpid()), 0)
 	foreign := touch(".r.json.tmp-4242", 48*time.Hour) // not ours: never touched
 	user := touch(fmt.Sprintf("notes.slogate-tmp-%d-1", deadPID), 0)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +79,38 @@ func TestEditedResultIsBadInput(t *testing.T) {
 		if code != ExitBadInput || !strings.Contains(stderr, "edited.json") || !strings.Contains(stderr, "summary.requests: -7 is negative") {
 			t.Errorf("%v: exit %d, want 2 naming the file and field\n%s\n%s", args, code, stdout, stderr)
 		}
+	}
+}
+
+// One verdict everywhere: a comparison with a saturated run exits 3, and
+// its HTML, Markdown, text and JSON say inconclusive, not "no significant
+// change".
+func TestInconclusiveComparisonOneVerdictEverywhere(t *testing.T) {
+	dir := t.TempDir()
+	base := synthFile(t, dir, "base.json", 20, 1, nil)
+	saturated := synthFile(t, dir, "sat.json", 20, 5, func(r *results.Result) {
+		r.Generator.Saturated, r.Generator.Reasons = true, []string{"all workers busy"}
+	})
+	html, md, js := filepath.Join(dir, "c.html"), filepath.Join(dir, "c.md"), filepath.Join(dir, "c.json")
+	code, stdout, stderr := runCLI(t, "compare", base, saturated, "--report", "html="+html, "--report", "markdown="+md, "--report", "json="+js)
+	if code != ExitInconclusive || !strings.Contains(stdout, "verdict: INCONCLUSIVE") {
+		t.Fatalf("exit %d, want 3 and the verdict in the text\n%s\n%s", code, stdout, stderr)
+	}
+	for file, want := range map[string]string{
+		html: `id="verdict">INCONCLUSIVE<`,
+		md:   "**Verdict: ⚠️ INCONCLUSIVE**",
+		js:   `"verdict": "inconclusive"`,
+	} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), want) || strings.Contains(string(data), "NO SIGNIFICANT CHANGE") {
+			t.Errorf("%s lacks %q or claims no significant change", filepath.Base(file), want)
+		}
+	}
+	// --force accepts the run: exit 0 and a real verdict.
+	if code, stdout, _ := runCLI(t, "compare", base, saturated, "--force"); code != ExitPass || strings.Contains(stdout, "verdict: INCONCLUSIVE") || !strings.Contains(stdout, "verdict: ") {
+		t.Errorf("--force: exit %d\n%s", code, stdout)
 	}
 }

@@ -186,6 +186,9 @@ func writeComparisonHTML(w io.Writer, c *results.Comparison, base, cur *results.
 	}
 	better, worse := countChanges(c)
 	switch {
+	case c.Verdict == verdictInconclusive: // one verdict everywhere: the CLI exits 3
+		d.Verdict, d.VerdictClass = "INCONCLUSIVE", verdictClass(verdictInconclusive)
+		d.Alerts = append(d.Alerts, c.Reasons...)
 	case worse > 0:
 		d.Verdict, d.VerdictClass = fmt.Sprintf("%d WORSE", worse), "worse"
 	case better > 0:

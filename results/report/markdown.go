@@ -143,6 +143,15 @@ func writeComparisonMarkdown(w io.Writer, c *results.Comparison) error {
 	}
 	fmt.Fprintf(b, "scenario %s · %d significantly better · %d significantly worse · method: %s · %s intervals of the change NEW/BASE − 1\n\n",
 		mdText(scenario), better, worse, mdText(c.Method), ciLevel(c))
+	if c.Verdict != "" {
+		fmt.Fprintf(b, "**Verdict: %s %s**\n\n", changeIcon(c.Verdict), strings.ToUpper(c.Verdict))
+	}
+	for _, reason := range c.Reasons {
+		fmt.Fprintf(b, "- %s\n", mdText(reason))
+	}
+	if len(c.Reasons) > 0 {
+		b.WriteString("\n")
+	}
 	for _, warn := range c.Warnings {
 		fmt.Fprintf(b, "> ⚠️ %s\n\n", mdText(warn))
 	}
