@@ -376,9 +376,27 @@ func latencySegments(r *results.Result, pick func(results.Latency) float64) []pl
 	return segs
 }
 
-// countSteps returns a per-second count as a step series over [t, t+1):
-// missing seconds count zero, and a last point closes the final second.
+// rateSteps returns a per-second rate (such as the asked rate) as a step
+// series over [t, t+1): missing seconds are zero, and a last point closes
+// the final second.
+func rateSteps(r *results.Result, pick func(*results.Interval) float64) plotter.XYs {
+	return steps(r, pick, false)
+}
+
+// countSteps returns a per-second count (requests of an outcome) as a rate
+// step series. A run that ends mid-second has a last interval of less than
+// a second: its count is divided by the part of the second the schedule
+// covered (250 requests in the last 0.5 s are 500 req/s, not a drop to
+// 250), and a last part under minPartialSecond is left out (too short to
+// be a rate); the series then ends where the schedule did.
 func countSteps(r *results.Result, pick func(*results.Interval) float64) plotter.XYs {
+	return steps(r, pick, true)
+}
+
+// minPartialSecond is the shortest last partial second countSteps draws.
+const minPartialSecond = 0.25
+
+func steps(r *results.Result, pick func(*results.Interval) float64, counts bool) plotter.XYs {
 	lo, hi, ok := timeRange(r)
 	if !ok {
 		return nil
@@ -387,15 +405,44 @@ func countSteps(r *results.Result, pick func(*results.Interval) float64) plotter
 	for i := range r.Intervals {
 		byT[r.Intervals[i].TS] = &r.Intervals[i]
 	}
+	end := hi
+	if e := scheduleEnd(r); counts && e > lo {
+		end = math.Min(hi, e)
+	}
 	var xys plotter.XYs
 	for t := int(lo); t < int(hi); t++ {
+		span := math.Min(1, end-float64(t))
+		if counts && span < minPartialSecond {
+			end = float64(t)
+			break
+		}
 		v := 0.0
 		if iv := byT[t]; iv != nil {
 			v = pick(iv)
 		}
+		if counts {
+			v /= span
+		}
 		xys = append(xys, plotter.XY{X: float64(t), Y: v})
 	}
-	return append(xys, plotter.XY{X: hi, Y: xys[len(xys)-1].Y})
+	if len(xys) == 0 {
+		return nil
+	}
+	return append(xys, plotter.XY{X: end, Y: xys[len(xys)-1].Y})
+}
+
+// scheduleEnd is where the run's measured schedule ends, in seconds since
+// its start: the end of its last phase, or its duration when it has no
+// phases or was interrupted earlier.
+func scheduleEnd(r *results.Result) float64 {
+	end := 0.0
+	for i := range r.Phases {
+		end = math.Max(end, r.Phases[i].StartS+r.Phases[i].DurationS)
+	}
+	if end == 0 || (r.Partial && r.DurationS > 0 && r.DurationS < end) {
+		end = r.DurationS
+	}
+	return end
 }
 
 func addLines(p *plot.Plot, segs []plotter.XYs, style draw.LineStyle) error {
