@@ -137,15 +137,41 @@ func TestWriteReadAtomic(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"schema": "slogate.result/v1", "summary": {"requests": 3}}`))
 	f.Add([]byte(`{"schema": "slogate.result/v1", "histograms": {"run": {"latency": "HISTFAAAA"}}}`))
+	// testdata/fuzz/FuzzDecode holds recorded results (one with errors,
+	// blocks and several phases) to mutate from.
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Decode(data)
 		if err != nil {
 			return
 		}
+		// What Decode accepts is valid: schema, counts, rates, histograms.
 		if r.Schema != Schema {
 			t.Fatalf("accepted schema %q", r.Schema)
 		}
-		_, _ = DecodeHistogram(r.Histograms.Run.Latency)
+		if err := r.Validate(); err != nil {
+			t.Fatalf("accepted an invalid result: %v", err)
+		}
+		s := &r.Summary
+		if s.SuccessCount+s.BlockedCount+s.ErrorCount != s.Requests || s.ErrorRate < 0 || s.ErrorRate > 1 {
+			t.Fatalf("accepted inconsistent counts: %+v", s)
+		}
+		for _, enc := range []string{r.Histograms.Run.Latency, r.Histograms.Run.ServiceLatency, r.Histograms.Run.Lateness} {
+			if _, err := DecodeHistogram(enc); err != nil {
+				t.Fatalf("accepted a histogram that does not decode: %v", err)
+			}
+		}
+		var text strings.Builder
+		if err := WriteText(&text, r); err != nil {
+			t.Fatal(err)
+		}
+		// What was accepted survives a write and a read.
+		back, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Decode(back); err != nil {
+			t.Fatalf("re-encoded result refused: %v", err)
+		}
 	})
 }
 

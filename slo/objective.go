@@ -104,7 +104,7 @@ func LoadFile(path string) (*Set, error) {
 // FromNode parses objectives from a YAML node (a scenario's `slo:` block or
 // an SLO file's root). A zero node yields an empty set.
 func FromNode(file string, n *yaml.Node) (*Set, error) {
-	set := &Set{File: file}
+	set := &Set{File: file, Scoring: Scoring{Pass: 100, Warning: 100}}
 	if n == nil || n.Kind == 0 {
 		return set, nil
 	}

@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -273,10 +274,37 @@ func FuzzLoadObjectives(f *testing.F) {
 		}
 		set, err := LoadFile(p)
 		if err != nil {
+			if !strings.HasPrefix(err.Error(), p) && !strings.HasPrefix(err.Error(), "loading SLO file") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
 			return
 		}
+		// What loads is sane: finite non-negative limits, marks 0..100.
+		sc := set.Scoring
+		if !(sc.Pass > 0 && sc.Pass <= 100 && sc.Warning >= 0 && sc.Warning <= sc.Pass) {
+			t.Fatalf("accepted score marks %+v", sc)
+		}
+		for i := range set.Objectives {
+			o := &set.Objectives[i]
+			for _, v := range []float64{o.value, o.lo, o.hi, o.Weight} {
+				if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+					t.Fatalf("objective %d accepted %g: %+v", i, v, o)
+				}
+			}
+			if o.budget != nil && (math.IsNaN(o.budget.pct) || math.IsInf(o.budget.pct, 0)) {
+				t.Fatalf("objective %d accepted budget %g", i, o.budget.pct)
+			}
+		}
 		r := synthetic(uniform(10, 1, 2), 1, 1, 1)
-		_ = Evaluate(r, set, Options{Baseline: r})
+		rep := Evaluate(r, set, Options{Baseline: r})
+		switch rep.Verdict {
+		case Pass, Fail, Inconclusive, Warning:
+		default:
+			t.Fatalf("verdict %q", rep.Verdict)
+		}
+		if rep.Score != nil && (*rep.Score < 0 || *rep.Score > 100 || (rep.FailingObjectives() > 0 && *rep.Score >= 100)) {
+			t.Fatalf("score %g with %d failing objectives", *rep.Score, rep.FailingObjectives())
+		}
 	})
 }
 
