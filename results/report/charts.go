@@ -401,32 +401,45 @@ func steps(r *results.Result, pick func(*results.Interval) float64, counts bool)
 	if !ok {
 		return nil
 	}
-	byT := map[int]*results.Interval{}
-	for i := range r.Intervals {
-		byT[r.Intervals[i].TS] = &r.Intervals[i]
-	}
 	end := hi
 	if e := scheduleEnd(r); counts && e > lo {
 		end = math.Min(hi, e)
 	}
+	// Walk the intervals, not the seconds between them: a gap (seconds
+	// with no request) is one zero step, so the work is bounded by the
+	// number of intervals whatever their timestamps.
+	ivs := make([]*results.Interval, 0, len(r.Intervals))
+	for i := range r.Intervals {
+		ivs = append(ivs, &r.Intervals[i])
+	}
+	sort.SliceStable(ivs, func(i, j int) bool { return ivs[i].TS < ivs[j].TS })
 	var xys plotter.XYs
-	for t := int(lo); t < int(hi); t++ {
-		span := math.Min(1, end-float64(t))
+	next := lo // the first second not yet drawn
+	for _, iv := range ivs {
+		t := float64(iv.TS)
+		if t < next { // a second seen twice: the first one counts
+			continue
+		}
+		span := math.Min(1, end-t)
 		if counts && span < minPartialSecond {
-			end = float64(t)
+			end = math.Min(end, t)
 			break
 		}
-		v := 0.0
-		if iv := byT[t]; iv != nil {
-			v = pick(iv)
+		if t > next {
+			xys = append(xys, plotter.XY{X: next, Y: 0})
 		}
+		v := pick(iv)
 		if counts {
 			v /= span
 		}
-		xys = append(xys, plotter.XY{X: float64(t), Y: v})
+		xys = append(xys, plotter.XY{X: t, Y: v})
+		next = t + 1
 	}
 	if len(xys) == 0 {
 		return nil
+	}
+	if next < end { // seconds after the last interval that still ran
+		xys = append(xys, plotter.XY{X: next, Y: 0})
 	}
 	return append(xys, plotter.XY{X: end, Y: xys[len(xys)-1].Y})
 }

@@ -272,3 +272,26 @@ func TestThroughputLastPartialSecond(t *testing.T) {
 		}
 	}
 }
+
+// The throughput series walks the intervals, not the seconds between them:
+// two intervals a million seconds apart (a valid, if odd, result) give a
+// handful of points, not a million.
+func TestThroughputStepsBoundedByIntervals(t *testing.T) {
+	r := &results.Result{Schema: results.Schema, DurationS: 1e6 + 1, Intervals: []results.Interval{
+		{TS: 0, Requests: 10, Success: 10}, {TS: 1e6, Requests: 10, Success: 10},
+	}}
+	xys := countSteps(r, func(iv *results.Interval) float64 { return float64(iv.Success) })
+	if len(xys) > 6 {
+		t.Fatalf("%d points for 2 intervals", len(xys))
+	}
+	want := []float64{10, 0, 10, 10} // t=0, the gap from t=1, t=1e6, closing point
+	for i, p := range xys {
+		if i < len(want) && p.Y != want[i] {
+			t.Errorf("point %d = %v, want y %g (%v)", i, p, want[i], xys)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, "html", r); err != nil {
+		t.Fatal(err)
+	}
+}
