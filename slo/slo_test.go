@@ -375,6 +375,11 @@ func TestLatencyOverZeroAnswersFails(t *testing.T) {
 	if !strings.Contains(strings.Join(rep.Reasons, "\n"), "error rate 100.00% (600 of 600 requests failed)") {
 		t.Errorf("the error rate is not reported: %v", rep.Reasons)
 	}
+	for _, b := range rep.ErrorBudget {
+		if b.SLI == "latency" {
+			t.Errorf("a latency budget over zero answers: %+v", b)
+		}
+	}
 	// Even with too few requests for p99, zero answers is a failure, not
 	// "need more samples".
 	if rep := Evaluate(synthetic(nil, 0, 20, 100), set, Options{}); rep.Verdict != Fail {
