@@ -98,6 +98,10 @@ type Interval struct {
 	Blocked   int64   `json:"blocked"`
 	Errors    int64   `json:"errors"`
 	TargetRPS float64 `json:"target_rps"`
+	// SpanS is the part of the second the schedule covered when less than
+	// all of it (the last second of a run that ends mid-second); absent
+	// for a whole second. Counts per second are counts / span.
+	SpanS     float64 `json:"span_s,omitempty"`
 	LatencyMs Latency `json:"latency_ms"`
 	// Histogram is the interval's latency histogram (2 significant digits,
 	// microseconds, HdrHistogram V2 compressed base64).

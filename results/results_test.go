@@ -206,7 +206,7 @@ func TestReadValidates(t *testing.T) {
 		{func(r *Result) { r.Endpoints[0].LatencyMs.P99 = -1 }, "endpoints[0].latency_ms.p99: -1"},
 		{func(r *Result) { r.Summary.StatusCodes["200"] = -3 }, `summary.status_codes["200"]: -3 is negative`},
 		{func(r *Result) { r.Intervals[0].Errors = -1 }, "intervals[0].errors: -1 is negative"},
-		{func(r *Result) { r.Intervals[1].TS = 1 << 30 }, "intervals[1].t_s: 1073741824 lies outside the run"},
+		{func(r *Result) { r.Intervals[1].TS = 1 << 30 }, "intervals[1].t_s: 1073741824 lies outside 0..8640000 s"},
 		{func(r *Result) { r.Intervals[0].Histogram = "HISTFAAAA" }, "intervals[0].histogram: decoding histogram"},
 		{func(r *Result) { r.Histograms.Run.Latency = "not base64!" }, "histograms.run.latency: decoding histogram"},
 		{func(r *Result) { r.Histograms.Phases["p"] = HistogramSet{Lateness: string(wide)} }, `histograms.phases["p"].lateness: decoding histogram: histogram geometry 1..4611686018427387904`},
@@ -278,5 +278,29 @@ func TestWriteRemovesStaleTemporaryFiles(t *testing.T) {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s removed: %v", filepath.Base(p), err)
 		}
+	}
+}
+
+// Runs merged one after another (--repeat) keep whole seconds between them,
+// so their intervals reach past the summed duration: still a valid result.
+func TestMergedRepeatsReadBack(t *testing.T) {
+	var runs []*Result
+	for i := 0; i < 3; i++ {
+		rec := NewRecorder(Plan{Phases: []PhaseSpec{{Name: "p", Duration: 2100 * time.Millisecond, Planned: 21}}})
+		recordN(rec, 21, func(i int) (time.Duration, time.Duration) {
+			return time.Duration(i) * 100 * time.Millisecond, time.Millisecond
+		}, OutcomeSuccess)
+		runs = append(runs, rec.Result(Finish{Scenario: "s", Engine: "vegeta", Elapsed: 2100 * time.Millisecond}))
+	}
+	agg, err := MergeSequential(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "merged.json")
+	if err := Write(p, agg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(p); err != nil {
+		t.Errorf("merged result refused: %v (last interval t_s %d, duration %g s)", err, agg.Intervals[len(agg.Intervals)-1].TS, agg.DurationS)
 	}
 }

@@ -19,14 +19,12 @@ func (r *Result) Validate() error {
 	if err := validSummary("summary.", &r.Summary); err != nil {
 		return err
 	}
-	end := r.DurationS
 	for i := range r.Phases {
 		p := &r.Phases[i]
 		path := fmt.Sprintf("phases[%d].", i)
 		if !nonNegative(p.StartS) || !nonNegative(p.DurationS) {
 			return fmt.Errorf("%sstart_s/duration_s: %g/%g are not times >= 0", path, p.StartS, p.DurationS)
 		}
-		end = math.Max(end, p.StartS+p.DurationS)
 		if err := validSummary(path, &p.Summary); err != nil {
 			return err
 		}
@@ -39,12 +37,16 @@ func (r *Result) Validate() error {
 	for i := range r.Intervals {
 		iv := &r.Intervals[i]
 		path := fmt.Sprintf("intervals[%d].", i)
-		// Intervals are seconds of the schedule, by intended send time.
-		if iv.TS < 0 || float64(iv.TS) > end+1 {
-			return fmt.Errorf("%st_s: %d lies outside the run (0..%.0f s)", path, iv.TS, end)
+		// Intervals are seconds since the start, by intended send time
+		// (merged runs follow each other, so a run's duration is no bound).
+		if iv.TS < 0 || iv.TS > maxIntervalSecond {
+			return fmt.Errorf("%st_s: %d lies outside 0..%d s", path, iv.TS, maxIntervalSecond)
 		}
 		if err := validCounts(path, iv.Requests, iv.Success, iv.Blocked, iv.Errors, "requests", "success", "blocked", "errors"); err != nil {
 			return err
+		}
+		if iv.SpanS != 0 && !(iv.SpanS > 0 && iv.SpanS <= 1) {
+			return fmt.Errorf("%sspan_s: %g is not a part of a second (0..1]", path, iv.SpanS)
 		}
 		if !nonNegative(iv.TargetRPS) {
 			return fmt.Errorf("%starget_rps: %g is not a rate >= 0", path, iv.TargetRPS)
@@ -87,6 +89,9 @@ func (r *Result) Validate() error {
 	}
 	return nil
 }
+
+// maxIntervalSecond bounds an interval's t_s: 100 days.
+const maxIntervalSecond = 100 * 86400
 
 func nonNegative(f float64) bool { return f >= 0 && !math.IsInf(f, 0) }
 

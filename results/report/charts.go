@@ -384,26 +384,21 @@ func rateSteps(r *results.Result, pick func(*results.Interval) float64) plotter.
 }
 
 // countSteps returns a per-second count (requests of an outcome) as a rate
-// step series. A run that ends mid-second has a last interval of less than
-// a second: its count is divided by the part of the second the schedule
-// covered (250 requests in the last 0.5 s are 500 req/s, not a drop to
-// 250), and a last part under minPartialSecond is left out (too short to
-// be a rate); the series then ends where the schedule did.
+// step series. A second the schedule covered only in part (the last second
+// of a run that ends mid-second, Interval.SpanS) is divided by that part
+// (250 requests in the last 0.5 s are 500 req/s, not a drop to 250) and
+// drawn over it; one under minPartialSecond is left out (too short to be a
+// rate).
 func countSteps(r *results.Result, pick func(*results.Interval) float64) plotter.XYs {
 	return steps(r, pick, true)
 }
 
-// minPartialSecond is the shortest last partial second countSteps draws.
+// minPartialSecond is the shortest partial second countSteps draws.
 const minPartialSecond = 0.25
 
 func steps(r *results.Result, pick func(*results.Interval) float64, counts bool) plotter.XYs {
-	lo, hi, ok := timeRange(r)
-	if !ok {
+	if _, _, ok := timeRange(r); !ok {
 		return nil
-	}
-	end := hi
-	if e := scheduleEnd(r); counts && e > lo {
-		end = math.Min(hi, e)
 	}
 	// Walk the intervals, not the seconds between them: a gap (seconds
 	// with no request) is one zero step, so the work is bounded by the
@@ -414,48 +409,34 @@ func steps(r *results.Result, pick func(*results.Interval) float64, counts bool)
 	}
 	sort.SliceStable(ivs, func(i, j int) bool { return ivs[i].TS < ivs[j].TS })
 	var xys plotter.XYs
-	next := lo // the first second not yet drawn
+	next := float64(ivs[0].TS) // the first second not yet drawn
+	end := next                // where the series ends
+	skipped := math.NaN()      // the second after a left-out sliver
 	for _, iv := range ivs {
 		t := float64(iv.TS)
 		if t < next { // a second seen twice: the first one counts
 			continue
 		}
-		span := math.Min(1, end-t)
-		if counts && span < minPartialSecond {
-			end = math.Min(end, t)
-			break
+		span := 1.0
+		if counts && iv.SpanS > 0 && iv.SpanS < 1 {
+			span = iv.SpanS
 		}
-		if t > next {
+		if span < minPartialSecond {
+			skipped = t + 1 // not a gap: the previous step runs on
+			continue
+		}
+		if t > next && t != skipped {
 			xys = append(xys, plotter.XY{X: next, Y: 0})
 		}
-		v := pick(iv)
-		if counts {
-			v /= span
-		}
-		xys = append(xys, plotter.XY{X: t, Y: v})
-		next = t + 1
+		xys = append(xys, plotter.XY{X: t, Y: pick(iv) / span})
+		// A partial second inside a series (where merged runs meet) is a
+		// rate like any other; only the series' end stops at its span.
+		next, end = t+1, t+span
 	}
 	if len(xys) == 0 {
 		return nil
 	}
-	if next < end { // seconds after the last interval that still ran
-		xys = append(xys, plotter.XY{X: next, Y: 0})
-	}
 	return append(xys, plotter.XY{X: end, Y: xys[len(xys)-1].Y})
-}
-
-// scheduleEnd is where the run's measured schedule ends, in seconds since
-// its start: the end of its last phase, or its duration when it has no
-// phases or was interrupted earlier.
-func scheduleEnd(r *results.Result) float64 {
-	end := 0.0
-	for i := range r.Phases {
-		end = math.Max(end, r.Phases[i].StartS+r.Phases[i].DurationS)
-	}
-	if end == 0 || (r.Partial && r.DurationS > 0 && r.DurationS < end) {
-		end = r.DurationS
-	}
-	return end
 }
 
 func addLines(p *plot.Plot, segs []plotter.XYs, style draw.LineStyle) error {

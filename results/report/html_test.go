@@ -295,3 +295,31 @@ func TestThroughputStepsBoundedByIntervals(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Merged repeats: each run's last half second keeps its span through the
+// merge, so no run's end is drawn as a drop; the series covers every run.
+func TestThroughputOfMergedRepeats(t *testing.T) {
+	var runs []*results.Result
+	for i := 0; i < 3; i++ {
+		rec := results.NewRecorder(results.Plan{Phases: []results.PhaseSpec{{Name: "p", Duration: 2500 * time.Millisecond, Planned: 25}}})
+		for j := 0; j < 25; j++ {
+			rec.Record(results.Sample{Due: time.Duration(j) * 100 * time.Millisecond, Latency: time.Millisecond, Outcome: results.OutcomeSuccess, Status: 200})
+		}
+		runs = append(runs, rec.Result(results.Finish{Scenario: "s", Engine: "vegeta", Elapsed: 2500 * time.Millisecond}))
+	}
+	agg, err := results.MergeSequential(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xys := countSteps(agg, func(iv *results.Interval) float64 { return float64(iv.Success) })
+	lastTS := float64(agg.Intervals[len(agg.Intervals)-1].TS)
+	if got := xys[len(xys)-1].X; got < lastTS {
+		t.Errorf("series ends at %g, before the last interval %g: %v", got, lastTS, xys)
+	}
+	for _, p := range xys { // every run's half second is 10 req/s too
+		if math.Abs(p.Y-10) > 0.5 {
+			t.Errorf("%.1f req/s at t=%g, want 10 throughout: %v", p.Y, p.X, xys)
+			break
+		}
+	}
+}
