@@ -160,7 +160,9 @@ func Score(wPass, wFail float64) float64 {
 	if wPass+wFail <= 0 {
 		return 0
 	}
-	score := math.Floor(1000*wPass/(wPass+wFail)) / 10
+	// The 1e-9 absorbs floating-point error in sums of decimal weights
+	// (0.1+0.2+0.3 against 0.4 is 60, not 59.9), far below a tenth.
+	score := math.Floor(1000*wPass/(wPass+wFail)+1e-9) / 10
 	if wFail > 0 && score > 99.9 {
 		score = 99.9
 	}
