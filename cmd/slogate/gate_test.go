@@ -47,7 +47,7 @@ func TestRunAgainstRefusingPortFailsLatencyOnlySLO(t *testing.T) {
 	dir := t.TempDir()
 	sloFile := writeFile(t, dir, "p99.yaml", "- {metric: p99, threshold: \"< 200ms\"}\n")
 	out := filepath.Join(dir, "r.json")
-	code, stdout, stderr := runCLI(t, "run", "--target", "http://"+addr+"/", "--rate", "50", "--duration", "2s",
+	code, stdout, stderr := runCLI(t, "run", "--target", "http://"+addr+"/", "--rate", "300", "--duration", "2s", // 600 requests: enough to judge p99
 		"--slo", sloFile, "--out", out, "-q", "--no-history")
 	if code != ExitFail {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
