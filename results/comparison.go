@@ -9,13 +9,18 @@ const ComparisonSchema = "slogate.compare/v1"
 // scope, the change and whether it is statistically significant. Package slo
 // computes it; results only defines and stores it (reports render it).
 type Comparison struct {
-	Schema   string        `json:"schema"`
-	Base     RunRef        `json:"base"`
-	New      RunRef        `json:"new"`
-	Method   string        `json:"method"` // how significance was decided
-	Alpha    float64       `json:"alpha"`
-	Warnings []string      `json:"warnings,omitempty"`
-	Metrics  []MetricDelta `json:"metrics"`
+	Schema   string   `json:"schema"`
+	Base     RunRef   `json:"base"`
+	New      RunRef   `json:"new"`
+	Method   string   `json:"method"` // how significance was decided
+	Alpha    float64  `json:"alpha"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Verdict is the comparison's one verdict, shown by every report and
+	// followed by the exit code: better | worse | no change | inconclusive
+	// (a compared run was unreliable). Reasons say why when inconclusive.
+	Verdict string        `json:"verdict,omitempty"`
+	Reasons []string      `json:"reasons,omitempty"`
+	Metrics []MetricDelta `json:"metrics"`
 }
 
 // RunRef identifies one side of a comparison (one result, or several

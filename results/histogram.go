@@ -1,7 +1,13 @@
 package results
 
 import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"time"
 
@@ -51,10 +57,16 @@ func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
 	return string(b), nil
 }
 
-// DecodeHistogram is the inverse of EncodeHistogram.
+// DecodeHistogram is the inverse of EncodeHistogram. It accepts only
+// slogate's geometry (1 µs .. 1 h, 2 or 3 significant digits), checked on
+// the header before anything is allocated: a result file cannot make it
+// allocate more than one such histogram's counts (~190 KB).
 func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
 	if s == "" {
 		return NewHistogram(), nil
+	}
+	if err := checkGeometry(s); err != nil {
+		return nil, fmt.Errorf("decoding histogram: %w", err)
 	}
 	h, err := hdrhistogram.Decode([]byte(s))
 	if err != nil {
@@ -90,3 +102,34 @@ func QuantileMs(h *hdrhistogram.Histogram, q float64) float64 {
 }
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// checkGeometry reads the header of an HdrHistogram V2 compressed encoding
+// (base64 of: cookie int32, length int32, then zlib of a 40-byte header
+// {cookie, payload length, normalizing offset, significant digits int32;
+// lowest, highest int64; conversion ratio float64} and the counts) and
+// refuses any geometry but slogate's. Only the header is inflated.
+func checkGeometry(s string) error {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(raw) < 8 {
+		return errors.New("not an HdrHistogram V2 compressed encoding (base64)")
+	}
+	z, err := zlib.NewReader(bytes.NewReader(raw[8:]))
+	if err != nil {
+		return fmt.Errorf("not an HdrHistogram V2 compressed encoding: %v", err)
+	}
+	var hdr struct {
+		Cookie, PayloadLen, Offset, Digits int32
+		Lowest, Highest                    int64
+		Ratio                              float64
+	}
+	if err := binary.Read(z, binary.BigEndian, &hdr); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("histogram header: %v", err)
+	} else if err != nil {
+		return errors.New("histogram header truncated")
+	}
+	if hdr.Lowest != histLowestUs || hdr.Highest != histHighestUs || (hdr.Digits != histDigits && hdr.Digits != intervalDigits) {
+		return fmt.Errorf("histogram geometry %d..%d µs at %d digits; slogate writes %d..%d µs at %d or %d digits",
+			hdr.Lowest, hdr.Highest, hdr.Digits, histLowestUs, histHighestUs, histDigits, intervalDigits)
+	}
+	return nil
+}

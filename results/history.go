@@ -57,7 +57,8 @@ func (h History) Append(r *Result) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encoding result: %w", err)
 	}
-	tmp, err := os.CreateTemp(h.Dir, ".append-*.tmp")
+	removeStaleTemps(h.Dir) // leftovers of appends killed mid-write
+	tmp, err := os.CreateTemp(h.Dir, ".append"+tempMarker+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return "", fmt.Errorf("history %s: %w", h.Dir, err)
 	}

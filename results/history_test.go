@@ -187,3 +187,23 @@ func TestHistoryDirResolution(t *testing.T) {
 		t.Fatalf("flag %q", got)
 	}
 }
+
+// An append killed mid-write leaves its temporary file in the history; the
+// next append removes it (the writer's PID is gone), and nothing else.
+func TestHistoryAppendRemovesLeftovers(t *testing.T) {
+	h := History{Dir: t.TempDir()}
+	leftover := filepath.Join(h.Dir, ".append.slogate-tmp-2147483647-99") // no such PID
+	if err := os.WriteFile(leftover, []byte("{half"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Append(storedRun("s", time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), 10, "pass")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Errorf("leftover kept: %v", err)
+	}
+	entries, _ := os.ReadDir(h.Dir)
+	if len(entries) != 1 || !strings.HasSuffix(entries[0].Name(), "_s.json") {
+		t.Errorf("history holds %v, want the one run", entries)
+	}
+}

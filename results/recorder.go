@@ -403,6 +403,15 @@ func (r *Recorder) Result(f Finish) *Result {
 		secs = append(secs, s)
 	}
 	sort.Ints(secs)
+	// The schedule ends with its last phase, or where an interrupted run
+	// stopped; a second it covers only in part gets SpanS.
+	var scheduleEnd time.Duration
+	for _, p := range r.plan.Phases {
+		scheduleEnd = max(scheduleEnd, p.Start+p.Duration)
+	}
+	if f.Partial && f.Elapsed < scheduleEnd {
+		scheduleEnd = f.Elapsed
+	}
 	for _, s := range secs {
 		a := r.intervals[s]
 		if a.hist != nil {
@@ -410,6 +419,9 @@ func (r *Recorder) Result(f Finish) *Result {
 		}
 		iv := a.closed
 		iv.Requests, iv.Success, iv.Blocked, iv.Errors = a.requests, a.success, a.blocked, a.errors
+		if span := (scheduleEnd - time.Duration(s)*time.Second).Seconds(); span > 0 && span < 1 {
+			iv.SpanS = round3(span)
+		}
 		res.Intervals = append(res.Intervals, iv)
 	}
 	return res

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"time"
 )
 
@@ -103,6 +105,10 @@ type Interval struct {
 	Blocked   int64   `json:"blocked"`
 	Errors    int64   `json:"errors"`
 	TargetRPS float64 `json:"target_rps"`
+	// SpanS is the part of the second the schedule covered when less than
+	// all of it (the last second of a run that ends mid-second); absent
+	// for a whole second. Counts per second are counts / span.
+	SpanS     float64 `json:"span_s,omitempty"`
 	LatencyMs Latency `json:"latency_ms"`
 	// Histogram is the interval's latency histogram (2 significant digits,
 	// microseconds, HdrHistogram V2 compressed base64).
@@ -161,10 +167,15 @@ type Environment struct {
 // SLOReport is the verdict stored with a result. Package slo computes it;
 // results only stores it.
 type SLOReport struct {
-	Verdict    string            `json:"verdict"` // pass | fail | inconclusive | warning
-	Score      *float64          `json:"score,omitempty"`
-	Reasons    []string          `json:"reasons,omitempty"`
-	Objectives []ObjectiveResult `json:"objectives"`
+	Verdict string `json:"verdict"` // pass | fail | inconclusive | warning
+	// Score is the weighted score 0..100, floored to one decimal; absent
+	// when no objective passed or failed. PassMark and WarningMark are the
+	// marks it was judged against.
+	Score       *float64          `json:"score,omitempty"`
+	PassMark    float64           `json:"pass_mark,omitempty"`
+	WarningMark float64           `json:"warning_mark,omitempty"`
+	Reasons     []string          `json:"reasons,omitempty"`
+	Objectives  []ObjectiveResult `json:"objectives"`
 	// ErrorBudget translates the run into error-budget terms, one entry per
 	// SLI derived from the objectives (availability, latency).
 	ErrorBudget []ErrorBudget `json:"error_budget,omitempty"`
@@ -245,7 +256,8 @@ func (r *Result) Endpoint(name string) *Endpoint {
 // ErrSchema reports a result file of another schema version.
 var ErrSchema = errors.New("unsupported result schema")
 
-// Read loads a result file and checks its schema.
+// Read loads a result file, checks its schema and validates it: errors name
+// the file and the field.
 func Read(path string) (*Result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -258,7 +270,8 @@ func Read(path string) (*Result, error) {
 	return r, nil
 }
 
-// Decode parses a result document and checks its schema.
+// Decode parses a result document, checks its schema and validates it
+// (see Result.Validate).
 func Decode(data []byte) (*Result, error) {
 	var probe struct {
 		Schema *string `json:"schema"`
@@ -277,6 +290,9 @@ func Decode(data []byte) (*Result, error) {
 	if err := dec.Decode(&r); err != nil {
 		return nil, fmt.Errorf("malformed result: %w", err)
 	}
+	if err := r.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid result: %w", err)
+	}
 	return &r, nil
 }
 
@@ -292,12 +308,18 @@ func Write(path string, r *Result) error {
 }
 
 // WriteFileAtomic writes data to path via a temporary file and rename.
+//
+// The temporary file is named .NAME.slogate-tmp-PID-RANDOM, so a process
+// killed mid-write (kill -9, power loss) leaves a file that says whose it
+// was: each write removes such leftovers from its directory (see
+// removeStaleTemps). No other file is ever touched.
 func WriteFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	removeStaleTemps(dir)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+tempMarker+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -325,4 +347,44 @@ func WriteFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// tempMarker sits between the target's name and the writer's PID in the
+// name of WriteFileAtomic's temporary files.
+const tempMarker = ".slogate-tmp-"
+
+// staleTempAge is the age past which a temporary file is a leftover whatever
+// its PID says (PIDs are reused): no write takes a day.
+const staleTempAge = 24 * time.Hour
+
+var tempName = regexp.MustCompile(`^\..+\.slogate-tmp-([0-9]+)-[0-9]+$`)
+
+// removeStaleTemps deletes WriteFileAtomic's temporary files in dir left by
+// a process that no longer runs, or older than staleTempAge. It is best
+// effort: a file it cannot judge or remove stays.
+func removeStaleTemps(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	self := os.Getpid()
+	for _, e := range entries {
+		m := tempName.FindStringSubmatch(e.Name())
+		if m == nil || !e.Type().IsRegular() {
+			continue
+		}
+		pid, err := strconv.Atoi(m[1])
+		if err != nil {
+			continue
+		}
+		stale := pid != self && !processAlive(pid)
+		if !stale {
+			if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleTempAge {
+				stale = true
+			}
+		}
+		if stale {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

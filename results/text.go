@@ -75,15 +75,49 @@ func WriteVerdict(w io.Writer, rep *SLOReport) {
 		fmt.Fprintf(tw, "%s%s\t%s\t%s\t%s\t%s\n", o.Objective, key, o.Scope, FormatValue(o.Value, o.Unit), strings.ToUpper(o.Verdict), o.Detail)
 	}
 	tw.Flush()
-	score := ""
-	if rep.Score != nil && *rep.Score < 100 {
-		score = fmt.Sprintf(" (score %.1f)", *rep.Score)
-	}
-	fmt.Fprintf(w, "VERDICT: %s%s\n", strings.ToUpper(rep.Verdict), score)
+	fmt.Fprintf(w, "VERDICT: %s\n", rep.Headline())
 	for _, reason := range rep.Reasons {
 		fmt.Fprintf(w, "  - %s\n", reason)
 	}
 	writeErrorBudget(w, rep.ErrorBudget)
+}
+
+// FailingObjectives counts the objectives whose verdict is fail.
+func (rep *SLOReport) FailingObjectives() int {
+	n := 0
+	for i := range rep.Objectives {
+		if rep.Objectives[i].Verdict == "fail" {
+			n++
+		}
+	}
+	return n
+}
+
+// Headline is the run verdict in words, the same in every report: the
+// verdict, the weighted score against its pass mark when below 100, and
+// the failed objectives when the verdict is not itself a failure, e.g.
+// "PASS (score 99.9 ≥ 90) with 1 failing objective". A run with a failed
+// objective is never worded as a clean pass.
+func (rep *SLOReport) Headline() string {
+	s := strings.ToUpper(rep.Verdict)
+	if rep.Score != nil && *rep.Score < 100 {
+		if rep.PassMark > 0 {
+			cmp := "<"
+			if *rep.Score >= rep.PassMark {
+				cmp = "≥"
+			}
+			s += fmt.Sprintf(" (score %.1f %s %g)", *rep.Score, cmp, rep.PassMark)
+		} else {
+			s += fmt.Sprintf(" (score %.1f)", *rep.Score)
+		}
+	}
+	if n := rep.FailingObjectives(); n > 0 && rep.Verdict != "fail" {
+		s += fmt.Sprintf(" with %d failing objective", n)
+		if n > 1 {
+			s += "s"
+		}
+	}
+	return s
 }
 
 // writeErrorBudget prints the error-budget table beside the verdict.

@@ -45,6 +45,11 @@ func ErrorBudgets(r *results.Result, set *Set, window time.Duration) []results.E
 		case o.Metric == "error_rate":
 			eb = results.ErrorBudget{SLI: "availability", Target: 1 - o.value, BadEvents: r.Summary.ErrorCount}
 		case q > 0:
+			if r.Summary.SuccessCount+r.Summary.BlockedCount == 0 {
+				// No answers: the histogram holds only failures, whose
+				// speed is no latency budget ("lasts forever" would lie).
+				continue
+			}
 			if hist == nil {
 				hist = runHistogram(r)
 			}

@@ -50,14 +50,23 @@ func baselineMismatch(r *results.Result, set *Set, opts Options) []string {
 // Evaluate checks r against set and returns the verdict to store in r.SLO.
 //
 // Run verdict: a failed key objective fails the run; otherwise the weighted
-// score 100·Σw(pass)/Σw(pass+fail) gives pass (≥ scoring.pass), warning
-// (≥ scoring.warning) or fail. If nothing failed but some objective could
-// not be judged, the run is inconclusive. A saturated generator or an
+// score (see Score) gives pass (≥ scoring.pass), warning (≥ scoring.warning)
+// or fail. The score is judged as it is shown, floored to one decimal, so it
+// is never rounded across a mark; with the default marks (100) any failed
+// objective fails the run. A run that passes on its score although an
+// objective failed keeps that failure in its report (a reason, and
+// SLOReport.Headline). If nothing failed but some objective could not be
+// judged, the run is inconclusive. A saturated generator or an
 // interrupted run makes the verdict inconclusive whatever the objectives
 // say: the numbers describe the generator, not (only) the service.
 func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
 	rep := results.SLOReport{Objectives: []results.ObjectiveResult{}}
 	opts.current = r
+	if !(set.Scoring.Pass > 0) { // a Set built in code without marks: the default
+		scored := *set
+		scored.Scoring = Scoring{Pass: 100, Warning: 100}
+		set = &scored
+	}
 	var wPass, wFail float64
 	keyFailed, anyInconclusive := false, false
 	for i := range set.Objectives {
@@ -77,8 +86,9 @@ func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
 		rep.Objectives = append(rep.Objectives, or)
 	}
 	if wPass+wFail > 0 {
-		score := math.Round(1000*wPass/(wPass+wFail)) / 10
+		score := Score(wPass, wFail)
 		rep.Score = &score
+		rep.PassMark, rep.WarningMark = set.Scoring.Pass, set.Scoring.Warning
 	}
 	switch {
 	case keyFailed:
@@ -96,6 +106,13 @@ func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
 		rep.Reasons = append(rep.Reasons, "no objectives to check")
 	default:
 		rep.Verdict = Pass
+	}
+	if reason := unjudgedErrors(r, set); reason != "" {
+		rep.Reasons = append(rep.Reasons, reason)
+	}
+	if failed := rep.FailingObjectives(); failed > 0 && (rep.Verdict == Pass || rep.Verdict == Warning || rep.Verdict == Inconclusive) {
+		rep.Reasons = append(rep.Reasons, fmt.Sprintf("%d of %d objectives failed (weighted score %.1f, pass mark %g)",
+			failed, len(rep.Objectives), *rep.Score, set.Scoring.Pass))
 	}
 	rep.ErrorBudget = ErrorBudgets(r, set, opts.BudgetWindow)
 	if reasons := baselineMismatch(r, set, opts); len(reasons) > 0 {
@@ -115,6 +132,41 @@ func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
 		rep.Verdict = Inconclusive
 	}
 	return rep
+}
+
+// unjudgedErrors reports the run's errors when no objective judges the
+// run's error or success rate, so a latency-only SLO never hides failed
+// requests: "" when there were none or an objective looks at them.
+func unjudgedErrors(r *results.Result, set *Set) string {
+	s := &r.Summary
+	if s.ErrorCount == 0 {
+		return ""
+	}
+	for i := range set.Objectives {
+		o := &set.Objectives[i]
+		if o.Phase == "" && o.Endpoint == "" && (o.Metric == "error_rate" || o.Metric == "success_rate") {
+			return ""
+		}
+	}
+	return fmt.Sprintf("error rate %.2f%% (%d of %d requests failed); no objective checks the error rate",
+		100*s.ErrorRate, s.ErrorCount, s.Requests)
+}
+
+// Score is the weighted score of a run, 100·Σw(pass)/Σw(pass+fail),
+// floored (never rounded) to one decimal: 2000 passed against 1 failed is
+// 99.95, scored 99.9. A run with any failed weight scores at most 99.9, even
+// when floating point rounds the ratio to 1.
+func Score(wPass, wFail float64) float64 {
+	if wPass+wFail <= 0 {
+		return 0
+	}
+	// The 1e-9 absorbs floating-point error in sums of decimal weights
+	// (0.1+0.2+0.3 against 0.4 is 60, not 59.9), far below a tenth.
+	score := math.Floor(1000*wPass/(wPass+wFail)+1e-9) / 10
+	if wFail > 0 && score > 99.9 {
+		score = 99.9
+	}
+	return score
 }
 
 // minSamples is how many requests a metric needs before it can be judged:
@@ -229,6 +281,13 @@ func evaluateOne(r *results.Result, o *Objective, opts Options) results.Objectiv
 	}
 	v := scopeValue(r, o, s)
 	out.Value = round(v)
+	if unit == unitMs && s.Requests > 0 && s.SuccessCount+s.BlockedCount == 0 {
+		// The latencies are those of failures (a refused connection
+		// answers in microseconds): they say nothing of the service's speed.
+		out.Verdict = Fail
+		out.Detail = fmt.Sprintf("no successful responses: all %d requests failed", s.Requests)
+		return out
+	}
 	if need := minSamples(o.Metric); s.Requests < need {
 		out.Verdict = Inconclusive
 		out.Detail = fmt.Sprintf("need >= %d requests to judge %s, have %d", need, o.Metric, s.Requests)

@@ -104,7 +104,7 @@ func LoadFile(path string) (*Set, error) {
 // FromNode parses objectives from a YAML node (a scenario's `slo:` block or
 // an SLO file's root). A zero node yields an empty set.
 func FromNode(file string, n *yaml.Node) (*Set, error) {
-	set := &Set{File: file}
+	set := &Set{File: file, Scoring: Scoring{Pass: 100, Warning: 100}}
 	if n == nil || n.Kind == 0 {
 		return set, nil
 	}
@@ -112,12 +112,16 @@ func FromNode(file string, n *yaml.Node) (*Set, error) {
 	if n.Kind == yaml.MappingNode {
 		var wrapper struct {
 			Objectives yaml.Node `yaml:"objectives"`
-			Scoring    Scoring   `yaml:"scoring"`
+			Scoring    yaml.Node `yaml:"scoring"`
 		}
 		if err := decodeStrict(n, &wrapper); err != nil {
 			return nil, fmt.Errorf("%s: %v", file, err)
 		}
-		set.Scoring = wrapper.Scoring
+		scoring, err := parseScoring(&wrapper.Scoring)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", file, err)
+		}
+		set.Scoring = scoring
 		list = &wrapper.Objectives
 		if list.Kind == 0 {
 			return nil, fmt.Errorf("%s: line %d: objectives: missing (a list of {metric, threshold})", file, n.Line)
@@ -143,13 +147,40 @@ func FromNode(file string, n *yaml.Node) (*Set, error) {
 		}
 		set.Objectives = append(set.Objectives, o)
 	}
-	if set.Scoring.Pass == 0 {
-		set.Scoring.Pass = 100
-	}
-	if set.Scoring.Warning == 0 || set.Scoring.Warning > set.Scoring.Pass {
-		set.Scoring.Warning = set.Scoring.Pass
-	}
 	return set, nil
+}
+
+// parseScoring reads `scoring: {pass, warning}`. Marks are scores 0..100:
+// pass in (0, 100] (default 100: any failed objective fails the run),
+// warning in [0, pass] (default: pass, no warning band).
+func parseScoring(n *yaml.Node) (Scoring, error) {
+	sc := Scoring{Pass: 100}
+	if n.Kind == 0 {
+		sc.Warning = sc.Pass
+		return sc, nil
+	}
+	var marks struct {
+		Pass    *float64 `yaml:"pass"`
+		Warning *float64 `yaml:"warning"`
+	}
+	if err := decodeStrict(n, &marks); err != nil {
+		return sc, err
+	}
+	if marks.Pass != nil {
+		if p := *marks.Pass; !(p > 0 && p <= 100) {
+			return sc, fmt.Errorf("line %d: scoring.pass: %g is not a score mark (want more than 0, at most 100)", keyLine(n, "pass"), p)
+		}
+		sc.Pass = *marks.Pass
+	}
+	sc.Warning = sc.Pass
+	if marks.Warning != nil {
+		w := *marks.Warning
+		if !(w >= 0 && w <= sc.Pass) {
+			return sc, fmt.Errorf("line %d: scoring.warning: %g is not a score mark between 0 and the pass mark %g", keyLine(n, "warning"), w, sc.Pass)
+		}
+		sc.Warning = w
+	}
+	return sc, nil
 }
 
 func fieldName(path string) string {
@@ -218,8 +249,8 @@ func (o *Objective) compile() error {
 	if o.Phase != "" && o.Endpoint != "" {
 		return ferr("endpoint", "scope an objective to a phase or an endpoint, not both")
 	}
-	if o.Weight < 0 {
-		return ferr("weight", "must be >= 0")
+	if !(o.Weight >= 0) || math.IsInf(o.Weight, 0) {
+		return ferr("weight", "%g: must be a finite number >= 0", o.Weight)
 	}
 	if o.Weight == 0 {
 		o.Weight = 1
@@ -291,42 +322,50 @@ func parseValue(s, unit string) (v float64, relative bool, err error) {
 	}
 	switch unit {
 	case unitMs:
-		if f, err := strconv.ParseFloat(s, 64); err == nil {
-			return f, false, nil
-		}
-		d, err := time.ParseDuration(s)
+		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return 0, false, fmt.Errorf("%q is not a latency (write 200ms, 1.5s, 500us)", s)
+			d, derr := time.ParseDuration(s)
+			if derr != nil {
+				return 0, false, fmt.Errorf("%q is not a latency (write 200ms, 1.5s, 500us)", s)
+			}
+			f = float64(d) / float64(time.Millisecond)
 		}
-		return float64(d) / float64(time.Millisecond), false, nil
+		if !finiteNonNegative(f) {
+			return 0, false, fmt.Errorf("%q is not a latency: it must be a finite duration >= 0", s)
+		}
+		return f, false, nil
 	case unitFraction:
 		if strings.HasSuffix(s, "%") {
 			f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, "%")), 64)
-			if err != nil || f < 0 || f > 100 {
+			if err != nil || !(f >= 0 && f <= 100) {
 				return 0, false, fmt.Errorf("%q is not a percentage between 0%% and 100%%", s)
 			}
 			return f / 100, false, nil
 		}
 		f, err := strconv.ParseFloat(s, 64)
-		if err != nil || f < 0 || f > 1 {
+		if err != nil || !(f >= 0 && f <= 1) {
 			return 0, false, fmt.Errorf("%q is not a fraction 0..1 or a percentage like 0.1%%", s)
 		}
 		return f, false, nil
 	default: // req/s
 		if strings.HasSuffix(s, "%") {
 			f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, "%")), 64)
-			if err != nil || f < 0 {
+			if err != nil || !finiteNonNegative(f) {
 				return 0, false, fmt.Errorf("%q is not a percentage of the asked rate", s)
 			}
 			return f / 100, true, nil
 		}
 		f, err := strconv.ParseFloat(strings.TrimSuffix(s, "rps"), 64)
-		if err != nil || f < 0 || math.IsInf(f, 0) {
+		if err != nil || !finiteNonNegative(f) {
 			return 0, false, fmt.Errorf("%q is not a rate in req/s (or a percentage of the asked rate)", s)
 		}
 		return f, false, nil
 	}
 }
+
+// finiteNonNegative rejects NaN, ±Inf and negative numbers (strconv reads
+// "NaN" and "-Inf" as numbers).
+func finiteNonNegative(f float64) bool { return f >= 0 && !math.IsInf(f, 0) }
 
 // parseBudget reads a relative budget like "<=+10%" or ">=-5%".
 func parseBudget(s string) (*budget, error) {
@@ -345,8 +384,8 @@ func parseBudget(s string) (*budget, error) {
 		return nil, fmt.Errorf("%q: the budget is a percentage of the baseline (e.g. <=+10%%)", s)
 	}
 	f, err := strconv.ParseFloat(strings.TrimSuffix(num, "%"), 64)
-	if err != nil {
-		return nil, fmt.Errorf("%q: %v", s, err)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("%q: the budget must be a finite percentage (e.g. <=+10%%)", s)
 	}
 	return &budget{op: op, pct: f}, nil
 }

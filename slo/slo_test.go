@@ -1,6 +1,7 @@
 package slo
 
 import (
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -229,6 +230,28 @@ func TestParseErrors(t *testing.T) {
 		{"objectives:\n  - {metric: p99, treshold: \"< 1ms\"}\n", "line 2"},
 		{"objectives: 3\n", "must be a list"},
 		{"scoring: {pass: 1}\n", "objectives: missing"},
+		// NaN, infinities and negative numbers are not thresholds.
+		{"- {metric: p99, threshold: \"< NaN\"}\n", "line 1: objectives[0].threshold"},
+		{"- {metric: p99, threshold: \"< -5ms\"}\n", "line 1: objectives[0].threshold"},
+		{"-\n  metric: p99\n  threshold: \"< -5\"\n", "line 3: objectives[0].threshold"},
+		{"- {metric: p99, threshold: \"0..Inf\"}\n", "objectives[0].threshold"},
+		{"- {metric: error_rate, threshold: \"< NaN%\"}\n", "objectives[0].threshold"},
+		{"- {metric: error_rate, threshold: \"< nan\"}\n", "objectives[0].threshold"},
+		{"- {metric: throughput, threshold: \">= NaN%\"}\n", "objectives[0].threshold"},
+		{"- {metric: throughput, threshold: \">= NaN\"}\n", "objectives[0].threshold"},
+		{"- {metric: p99, budget: \"<=+NaN%\"}\n", "objectives[0].budget"},
+		{"- {metric: p99, budget: \"<=+Inf%\"}\n", "objectives[0].budget"},
+		{"-\n  metric: p99\n  threshold: \"< 1s\"\n  weight: .nan\n", "line 4: objectives[0].weight"},
+		{"- {metric: p99, threshold: \"< 1s\", weight: .inf}\n", "objectives[0].weight"},
+		{"- {metric: p99, threshold: \"< 1s\", weight: -1}\n", "objectives[0].weight"},
+		// Score marks are scores 0..100 with warning at most pass.
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  pass: 150\n", "line 4: scoring.pass"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  pass: -1\n", "line 4: scoring.pass"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  pass: .nan\n", "line 4: scoring.pass"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  pass: 0\n", "line 4: scoring.pass"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  pass: 80\n  warning: 90\n", "line 5: scoring.warning"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring:\n  warning: -3\n", "line 4: scoring.warning"},
+		{"objectives:\n  - {metric: p99, threshold: \"< 1s\"}\nscoring: {pass: many}\n", "line 3"},
 	}
 	for _, c := range cases {
 		p := filepath.Join(t.TempDir(), "bad.yaml")
@@ -251,9 +274,124 @@ func FuzzLoadObjectives(f *testing.F) {
 		}
 		set, err := LoadFile(p)
 		if err != nil {
+			if !strings.HasPrefix(err.Error(), p) && !strings.HasPrefix(err.Error(), "loading SLO file") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
 			return
 		}
+		// What loads is sane: finite non-negative limits, marks 0..100.
+		sc := set.Scoring
+		if !(sc.Pass > 0 && sc.Pass <= 100 && sc.Warning >= 0 && sc.Warning <= sc.Pass) {
+			t.Fatalf("accepted score marks %+v", sc)
+		}
+		for i := range set.Objectives {
+			o := &set.Objectives[i]
+			for _, v := range []float64{o.value, o.lo, o.hi, o.Weight} {
+				if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+					t.Fatalf("objective %d accepted %g: %+v", i, v, o)
+				}
+			}
+			if o.budget != nil && (math.IsNaN(o.budget.pct) || math.IsInf(o.budget.pct, 0)) {
+				t.Fatalf("objective %d accepted budget %g", i, o.budget.pct)
+			}
+		}
 		r := synthetic(uniform(10, 1, 2), 1, 1, 1)
-		_ = Evaluate(r, set, Options{Baseline: r})
+		rep := Evaluate(r, set, Options{Baseline: r})
+		switch rep.Verdict {
+		case Pass, Fail, Inconclusive, Warning:
+		default:
+			t.Fatalf("verdict %q", rep.Verdict)
+		}
+		if rep.Score != nil && (*rep.Score < 0 || *rep.Score > 100 || (rep.FailingObjectives() > 0 && *rep.Score >= 100)) {
+			t.Fatalf("score %g with %d failing objectives", *rep.Score, rep.FailingObjectives())
+		}
 	})
+}
+
+// A failing objective of weight 1 beside one of weight 2000 scores
+// 100·2000/2001 = 99.95: it must not round up to 100 and pass. The score is
+// floored to one decimal and judged as shown, and a pass on score with a
+// failed objective says so.
+func TestScoreNeverRoundsAcrossThePassMark(t *testing.T) {
+	r := synthetic(uniform(1000, 1, 100), 0, 0, 100) // p50 ≈ 50.5, max 100
+	set := parse(t, `objectives:
+  - {metric: p50, threshold: "< 60ms", weight: 2000}
+  - {metric: max, threshold: "< 10ms", weight: 1}
+`)
+	rep := Evaluate(r, set, Options{})
+	if rep.Verdict != Fail || rep.Score == nil || *rep.Score != 99.9 {
+		t.Fatalf("default scoring: verdict %s score %v, want fail 99.9", rep.Verdict, rep.Score)
+	}
+	var text strings.Builder
+	results.WriteVerdict(&text, &rep)
+	if !strings.Contains(text.String(), "VERDICT: FAIL (score 99.9") || strings.Contains(text.String(), "100.0") {
+		t.Errorf("text:\n%s", text.String())
+	}
+	// With a pass mark of 90 the run passes on score, but not silently.
+	set = parse(t, `objectives:
+  - {metric: p50, threshold: "< 60ms", weight: 2000}
+  - {metric: max, threshold: "< 10ms", weight: 1}
+scoring: {pass: 90}
+`)
+	rep = Evaluate(r, set, Options{})
+	if rep.Verdict != Pass || *rep.Score != 99.9 {
+		t.Fatalf("pass mark 90: verdict %s score %v, want pass 99.9", rep.Verdict, *rep.Score)
+	}
+	text.Reset()
+	results.WriteVerdict(&text, &rep)
+	if !strings.Contains(text.String(), "VERDICT: PASS (score 99.9 ≥ 90) with 1 failing objective") {
+		t.Errorf("pass with a failed objective must say so:\n%s", text.String())
+	}
+	// A score whose exact value is just under a mark with two decimals is
+	// judged on the floored score: 99.95 < 99.96, shown 99.9, fails.
+	set.Scoring = Scoring{Pass: 99.96, Warning: 99.96}
+	if rep := Evaluate(r, set, Options{}); rep.Verdict != Fail {
+		t.Errorf("pass mark 99.96: verdict %s, want fail", rep.Verdict)
+	}
+	// Weights so lopsided that the ratio rounds to exactly 1 in floating
+	// point still do not reach 100 with a failed objective.
+	set.Objectives[0].Weight, set.Objectives[1].Weight = 1e17, 1
+	set.Scoring = Scoring{Pass: 100, Warning: 100}
+	if rep := Evaluate(r, set, Options{}); rep.Verdict != Fail || *rep.Score >= 100 {
+		t.Errorf("lopsided weights: verdict %s score %v, want fail below 100", rep.Verdict, *rep.Score)
+	}
+}
+
+// A run in which every request failed has only the latencies of failures (a
+// refused connection answers in microseconds): a latency objective over
+// zero answers fails, and the unjudged error rate is reported.
+func TestLatencyOverZeroAnswersFails(t *testing.T) {
+	allFailed := synthetic(nil, 0, 600, 100)
+	set := parse(t, "- {metric: p99, threshold: \"< 200ms\"}\n- {metric: p50, threshold: \"< 50ms\", weight: 5}\n")
+	rep := Evaluate(allFailed, set, Options{})
+	if rep.Verdict != Fail {
+		t.Fatalf("all requests failed: verdict %s, want fail (%+v)", rep.Verdict, rep.Objectives)
+	}
+	for _, o := range rep.Objectives {
+		if o.Verdict != Fail || !strings.Contains(o.Detail, "no successful responses: all 600 requests failed") {
+			t.Errorf("objective %s: %s %q", o.Name, o.Verdict, o.Detail)
+		}
+	}
+	if !strings.Contains(strings.Join(rep.Reasons, "\n"), "error rate 100.00% (600 of 600 requests failed)") {
+		t.Errorf("the error rate is not reported: %v", rep.Reasons)
+	}
+	for _, b := range rep.ErrorBudget {
+		if b.SLI == "latency" {
+			t.Errorf("a latency budget over zero answers: %+v", b)
+		}
+	}
+	// Even with too few requests for p99, zero answers is a failure, not
+	// "need more samples".
+	if rep := Evaluate(synthetic(nil, 0, 20, 100), set, Options{}); rep.Verdict != Fail {
+		t.Errorf("20 failed requests: verdict %s, want fail", rep.Verdict)
+	}
+	// Blocked requests are answers (the guard doing its job): judged as usual.
+	if rep := Evaluate(synthetic(nil, 600, 0, 100), set, Options{}); rep.Verdict != Pass {
+		t.Errorf("all blocked: verdict %s, want pass (%+v)", rep.Verdict, rep.Objectives)
+	}
+	// An SLO that names the error rate reports it itself: no extra reason.
+	withErr := parse(t, "- {metric: p99, threshold: \"< 200ms\"}\n- {metric: error_rate, threshold: \"< 1%\"}\n")
+	if rep := Evaluate(allFailed, withErr, Options{}); strings.Contains(strings.Join(rep.Reasons, "\n"), "no objective checks") {
+		t.Errorf("reason despite an error_rate objective: %v", rep.Reasons)
+	}
 }

@@ -155,6 +155,7 @@ func runCompare(cmd *cobra.Command, args []string, f *compareFlags) error {
 	if err := filterScope(c, f.scope); err != nil {
 		return badInput(err)
 	}
+	slo.JudgeComparison(c, append(append([]*results.Result{}, base...), cur...), f.force)
 	if f.out != "" {
 		var buf bytes.Buffer
 		if err := report.WriteComparison(&buf, format, c, base[0], cur[0]); err != nil {
@@ -170,20 +171,8 @@ func runCompare(cmd *cobra.Command, args []string, f *compareFlags) error {
 	if err := writeComparisonReports(f.reports, c, base[0], cur[0]); err != nil {
 		return withCode(ExitBadInput, fmt.Errorf("--report: %w", err))
 	}
-	return unreliableExit(append(append([]*results.Result{}, base...), cur...), f.force)
-}
-
-// unreliableExit makes a comparison involving a saturated or interrupted
-// run inconclusive (exit 3): its latency describes the generator as much
-// as the service. --force accepts it.
-func unreliableExit(rs []*results.Result, force bool) error {
-	if force {
-		return nil
-	}
-	for _, r := range rs {
-		if slo.Unreliable(r) {
-			return withCode(ExitInconclusive, errors.New("inconclusive: a compared run was saturated or interrupted (see the warnings); --force accepts it"))
-		}
+	if c.Verdict == slo.Inconclusive { // exit 3, as every report says
+		return withCode(ExitInconclusive, errors.New("inconclusive: "+strings.Join(c.Reasons, "; ")))
 	}
 	return nil
 }

@@ -376,26 +376,67 @@ func latencySegments(r *results.Result, pick func(results.Latency) float64) []pl
 	return segs
 }
 
-// countSteps returns a per-second count as a step series over [t, t+1):
-// missing seconds count zero, and a last point closes the final second.
+// rateSteps returns a per-second rate (such as the asked rate) as a step
+// series over [t, t+1): missing seconds are zero, and a last point closes
+// the final second.
+func rateSteps(r *results.Result, pick func(*results.Interval) float64) plotter.XYs {
+	return steps(r, pick, false)
+}
+
+// countSteps returns a per-second count (requests of an outcome) as a rate
+// step series. A second the schedule covered only in part (the last second
+// of a run that ends mid-second, Interval.SpanS) is divided by that part
+// (250 requests in the last 0.5 s are 500 req/s, not a drop to 250) and
+// drawn over it; one under minPartialSecond is left out (too short to be a
+// rate).
 func countSteps(r *results.Result, pick func(*results.Interval) float64) plotter.XYs {
-	lo, hi, ok := timeRange(r)
-	if !ok {
+	return steps(r, pick, true)
+}
+
+// minPartialSecond is the shortest partial second countSteps draws.
+const minPartialSecond = 0.25
+
+func steps(r *results.Result, pick func(*results.Interval) float64, counts bool) plotter.XYs {
+	if _, _, ok := timeRange(r); !ok {
 		return nil
 	}
-	byT := map[int]*results.Interval{}
+	// Walk the intervals, not the seconds between them: a gap (seconds
+	// with no request) is one zero step, so the work is bounded by the
+	// number of intervals whatever their timestamps.
+	ivs := make([]*results.Interval, 0, len(r.Intervals))
 	for i := range r.Intervals {
-		byT[r.Intervals[i].TS] = &r.Intervals[i]
+		ivs = append(ivs, &r.Intervals[i])
 	}
+	sort.SliceStable(ivs, func(i, j int) bool { return ivs[i].TS < ivs[j].TS })
 	var xys plotter.XYs
-	for t := int(lo); t < int(hi); t++ {
-		v := 0.0
-		if iv := byT[t]; iv != nil {
-			v = pick(iv)
+	next := float64(ivs[0].TS) // the first second not yet drawn
+	end := next                // where the series ends
+	skipped := math.NaN()      // the second after a left-out sliver
+	for _, iv := range ivs {
+		t := float64(iv.TS)
+		if t < next { // a second seen twice: the first one counts
+			continue
 		}
-		xys = append(xys, plotter.XY{X: float64(t), Y: v})
+		span := 1.0
+		if counts && iv.SpanS > 0 && iv.SpanS < 1 {
+			span = iv.SpanS
+		}
+		if span < minPartialSecond {
+			skipped = t + 1 // not a gap: the previous step runs on
+			continue
+		}
+		if t > next && t != skipped {
+			xys = append(xys, plotter.XY{X: next, Y: 0})
+		}
+		xys = append(xys, plotter.XY{X: t, Y: pick(iv) / span})
+		// A partial second inside a series (where merged runs meet) is a
+		// rate like any other; only the series' end stops at its span.
+		next, end = t+1, t+span
 	}
-	return append(xys, plotter.XY{X: hi, Y: xys[len(xys)-1].Y})
+	if len(xys) == 0 {
+		return nil
+	}
+	return append(xys, plotter.XY{X: end, Y: xys[len(xys)-1].Y})
 }
 
 func addLines(p *plot.Plot, segs []plotter.XYs, style draw.LineStyle) error {

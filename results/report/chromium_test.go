@@ -72,7 +72,7 @@ func TestChromiumRendersResultReport(t *testing.T) {
 	dom := string(runChromium(t, bin, "--dump-dom", "file://"+page))
 	checkDOM(t, dom, []string{"latency-over-time", "throughput-over-time", "percentile-spectrum"},
 		[]string{"Latency over time", "Throughput over time", "Latency percentile spectrum"})
-	if !strings.Contains(dom, `id="verdict">FAIL<`) {
+	if !strings.Contains(dom, `id="verdict">FAIL (score 50.0)<`) {
 		t.Error("the rendered page does not show the FAIL verdict")
 	}
 

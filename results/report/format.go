@@ -20,6 +20,18 @@ const (
 	changeNoChange = "no change"
 )
 
+// runVerdict is a run's verdict as reports show it: the word for the
+// badge's class and icon, and the headline. A pass with a failed objective
+// (a weighted score at or over its pass mark) is shown as a warning, never
+// as a clean pass.
+func runVerdict(rep *results.SLOReport) (class, headline string) {
+	class = rep.Verdict
+	if class == verdictPass && rep.FailingObjectives() > 0 {
+		class = verdictWarning
+	}
+	return class, rep.Headline()
+}
+
 // verdictIcon is the Markdown mark of an objective or run verdict.
 func verdictIcon(v string) string {
 	switch v {

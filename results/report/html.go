@@ -126,7 +126,8 @@ func writeHTML(w io.Writer, r *results.Result) error {
 		Heading: r.Scenario,
 	}
 	if r.SLO != nil {
-		d.Verdict, d.VerdictClass = strings.ToUpper(r.SLO.Verdict), verdictClass(r.SLO.Verdict)
+		class, headline := runVerdict(r.SLO)
+		d.Verdict, d.VerdictClass = headline, verdictClass(class)
 	}
 	d.Facts = runFacts(r)
 	if r.Partial {
@@ -185,6 +186,9 @@ func writeComparisonHTML(w io.Writer, c *results.Comparison, base, cur *results.
 	}
 	better, worse := countChanges(c)
 	switch {
+	case c.Verdict == verdictInconclusive: // one verdict everywhere: the CLI exits 3
+		d.Verdict, d.VerdictClass = "INCONCLUSIVE", verdictClass(verdictInconclusive)
+		d.Alerts = append(d.Alerts, c.Reasons...)
 	case worse > 0:
 		d.Verdict, d.VerdictClass = fmt.Sprintf("%d WORSE", worse), "worse"
 	case better > 0:
@@ -328,8 +332,9 @@ func countItems(m map[string]int64) []keyValue {
 }
 
 func newSLOTable(rep *results.SLOReport) *sloTable {
-	t := &sloTable{Verdict: strings.ToUpper(rep.Verdict), Class: verdictClass(rep.Verdict), Reasons: rep.Reasons}
-	if rep.Score != nil {
+	class, headline := runVerdict(rep)
+	t := &sloTable{Verdict: headline, Class: verdictClass(class), Reasons: rep.Reasons}
+	if rep.Score != nil && *rep.Score >= 100 { // below 100 the headline has it
 		t.Score = fmt.Sprintf("%.1f", *rep.Score)
 	}
 	var window float64

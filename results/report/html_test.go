@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"math"
 	"regexp"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func TestHTMLResult(t *testing.T) {
 	for _, want := range []string{
 		`<figure id="latency-over-time">`, `<figure id="throughput-over-time">`, `<figure id="percentile-spectrum">`,
 		"Latency over time", "Throughput over time", "Latency percentile spectrum",
-		`<span class="badge fail" id="verdict">FAIL</span>`,
+		`<span class="badge fail" id="verdict">FAIL (score 50.0)</span>`,
 		"p99 &lt; 200ms", // the SLO table, escaped
 		`<span class="key">KEY</span>`,
 		"need &gt;= 5000 requests to judge p999",
@@ -203,6 +204,122 @@ func TestReportsWithoutSLO(t *testing.T) {
 		}
 		if tc.format == "html" && strings.Contains(buf.String(), `id="verdict"`) {
 			t.Error("HTML shows a verdict badge for a result without SLO")
+		}
+	}
+}
+
+// The badge of an inconclusive comparison (a compared run was unreliable:
+// the CLI exits 3) says so, whatever the rows count.
+func TestHTMLComparisonInconclusiveBadge(t *testing.T) {
+	base := syntheticRun(t, 20*time.Millisecond, 1, false)
+	cur := syntheticRun(t, 20*time.Millisecond, 2, false)
+	c := syntheticComparison(base, cur)
+	for i := range c.Metrics {
+		c.Metrics[i].Verdict = changeNoChange
+	}
+	c.Verdict, c.Reasons = verdictInconclusive, []string{"1 of the 2 compared runs saturated the load generator"}
+	var buf bytes.Buffer
+	if err := WriteComparison(&buf, "html", c, base, cur); err != nil {
+		t.Fatal(err)
+	}
+	doc := buf.String()
+	if !strings.Contains(doc, `<span class="badge inconclusive" id="verdict">INCONCLUSIVE</span>`) || strings.Contains(doc, "NO SIGNIFICANT CHANGE") ||
+		!strings.Contains(doc, "saturated the load generator") {
+		t.Errorf("badge of an inconclusive comparison:\n%s", doc[:min(len(doc), 3000)])
+	}
+}
+
+// A run that ends mid-second has a last interval of less than a second: the
+// throughput chart draws it as a rate over the part the schedule covered,
+// not as a drop, and leaves out a last sliver too short to be a rate.
+func TestThroughputLastPartialSecond(t *testing.T) {
+	run := func(seconds float64, partialAt time.Duration) *results.Result {
+		dur := time.Duration(seconds * float64(time.Second))
+		rec := results.NewRecorder(results.Plan{
+			Phases:     []results.PhaseSpec{{Name: "steady", Kind: "constant", Duration: dur, Planned: int64(seconds * 100)}},
+			TargetRate: func(time.Duration) float64 { return 100 },
+		})
+		elapsed := dur
+		if partialAt > 0 {
+			elapsed = partialAt
+		}
+		for due := time.Duration(0); due < elapsed; due += 10 * time.Millisecond { // 100 req/s
+			rec.Record(results.Sample{Due: due, Latency: time.Millisecond, ServiceLatency: time.Millisecond, Outcome: results.OutcomeSuccess, Status: 200})
+		}
+		return rec.Result(results.Finish{Scenario: "s", Engine: "vegeta", Elapsed: elapsed, Partial: partialAt > 0})
+	}
+	success := func(iv *results.Interval) float64 { return float64(iv.Success) }
+	for _, c := range []struct {
+		name    string
+		r       *results.Result
+		wantEnd float64
+	}{
+		{"2.5 s schedule", run(2.5, 0), 2.5},
+		{"interrupted at 3.5 s of 10", run(10, 3500*time.Millisecond), 3.5},
+		{"2.1 s: the last 0.1 s is left out", run(2.1, 0), 2},
+	} {
+		xys := countSteps(c.r, success)
+		if len(xys) == 0 {
+			t.Fatalf("%s: no points", c.name)
+		}
+		for _, p := range xys {
+			if math.Abs(p.Y-100) > 1 {
+				t.Errorf("%s: %.0f req/s at t=%g, want 100 throughout (%v)", c.name, p.Y, p.X, xys)
+			}
+		}
+		if last := xys[len(xys)-1].X; math.Abs(last-c.wantEnd) > 1e-9 {
+			t.Errorf("%s: series ends at %g, want %g", c.name, last, c.wantEnd)
+		}
+	}
+}
+
+// The throughput series walks the intervals, not the seconds between them:
+// two intervals a million seconds apart (a valid, if odd, result) give a
+// handful of points, not a million.
+func TestThroughputStepsBoundedByIntervals(t *testing.T) {
+	r := &results.Result{Schema: results.Schema, DurationS: 1e6 + 1, Intervals: []results.Interval{
+		{TS: 0, Requests: 10, Success: 10}, {TS: 1e6, Requests: 10, Success: 10},
+	}}
+	xys := countSteps(r, func(iv *results.Interval) float64 { return float64(iv.Success) })
+	if len(xys) > 6 {
+		t.Fatalf("%d points for 2 intervals", len(xys))
+	}
+	want := []float64{10, 0, 10, 10} // t=0, the gap from t=1, t=1e6, closing point
+	for i, p := range xys {
+		if i < len(want) && p.Y != want[i] {
+			t.Errorf("point %d = %v, want y %g (%v)", i, p, want[i], xys)
+		}
+	}
+	var buf bytes.Buffer
+	if err := Write(&buf, "html", r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Merged repeats: each run's last half second keeps its span through the
+// merge, so no run's end is drawn as a drop; the series covers every run.
+func TestThroughputOfMergedRepeats(t *testing.T) {
+	var runs []*results.Result
+	for i := 0; i < 3; i++ {
+		rec := results.NewRecorder(results.Plan{Phases: []results.PhaseSpec{{Name: "p", Duration: 2500 * time.Millisecond, Planned: 25}}})
+		for j := 0; j < 25; j++ {
+			rec.Record(results.Sample{Due: time.Duration(j) * 100 * time.Millisecond, Latency: time.Millisecond, Outcome: results.OutcomeSuccess, Status: 200})
+		}
+		runs = append(runs, rec.Result(results.Finish{Scenario: "s", Engine: "vegeta", Elapsed: 2500 * time.Millisecond}))
+	}
+	agg, err := results.MergeSequential(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xys := countSteps(agg, func(iv *results.Interval) float64 { return float64(iv.Success) })
+	lastTS := float64(agg.Intervals[len(agg.Intervals)-1].TS)
+	if got := xys[len(xys)-1].X; got < lastTS {
+		t.Errorf("series ends at %g, before the last interval %g: %v", got, lastTS, xys)
+	}
+	for _, p := range xys { // every run's half second is 10 req/s too
+		if math.Abs(p.Y-10) > 0.5 {
+			t.Errorf("%.1f req/s at t=%g, want 10 throughout: %v", p.Y, p.X, xys)
+			break
 		}
 	}
 }

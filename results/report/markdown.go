@@ -18,8 +18,8 @@ func writeMarkdown(w io.Writer, r *results.Result) error {
 	verdict := "no SLO evaluated"
 	icon := "ℹ️"
 	if r.SLO != nil {
-		verdict = strings.ToUpper(r.SLO.Verdict)
-		icon = verdictIcon(r.SLO.Verdict)
+		class, headline := runVerdict(r.SLO)
+		verdict, icon = headline, verdictIcon(class)
 	}
 	fmt.Fprintf(b, "## %s slogate: %s — %s\n\n", icon, mdText(r.Scenario), verdict)
 	var facts []string
@@ -96,10 +96,8 @@ func writeMarkdownSLO(b *strings.Builder, rep *results.SLOReport) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", verdictIcon(o.Verdict), name, mdText(o.Scope),
 			results.FormatValue(o.Value, o.Unit), baseline, mdText(o.Detail))
 	}
-	fmt.Fprintf(b, "\n**Verdict: %s %s**", verdictIcon(rep.Verdict), strings.ToUpper(rep.Verdict))
-	if rep.Score != nil {
-		fmt.Fprintf(b, " (score %.1f)", *rep.Score)
-	}
+	class, headline := runVerdict(rep)
+	fmt.Fprintf(b, "\n**Verdict: %s %s**", verdictIcon(class), mdText(headline))
 	b.WriteString("\n\n")
 	for _, reason := range rep.Reasons {
 		fmt.Fprintf(b, "- %s\n", mdText(reason))
@@ -145,6 +143,15 @@ func writeComparisonMarkdown(w io.Writer, c *results.Comparison) error {
 	}
 	fmt.Fprintf(b, "scenario %s · %d significantly better · %d significantly worse · method: %s · %s intervals of the change NEW/BASE − 1\n\n",
 		mdText(scenario), better, worse, mdText(c.Method), ciLevel(c))
+	if c.Verdict != "" {
+		fmt.Fprintf(b, "**Verdict: %s %s**\n\n", changeIcon(c.Verdict), strings.ToUpper(c.Verdict))
+	}
+	for _, reason := range c.Reasons {
+		fmt.Fprintf(b, "- %s\n", mdText(reason))
+	}
+	if len(c.Reasons) > 0 {
+		b.WriteString("\n")
+	}
 	for _, warn := range c.Warnings {
 		fmt.Fprintf(b, "> ⚠️ %s\n\n", mdText(warn))
 	}

@@ -130,7 +130,7 @@ func TestMarkdownResult(t *testing.T) {
 		"need >= 5000 requests to judge p999",
 		"| ❌ | error_rate < 0.1% | run |",
 		`block_rate < 10% \| odd`, // a pipe in a cell is escaped
-		"**Verdict: ❌ FAIL** (score 50.0)",
+		"**Verdict: ❌ FAIL (score 50.0)**",
 		"- key objective p99 < 200ms failed",
 		"**Error budget** (30-day SLO window",
 		"| availability | error_rate < 0.1% | 99.9% |",
@@ -225,6 +225,40 @@ func TestMarkdownEscaping(t *testing.T) {
 	} {
 		if got := mdText(in); got != want {
 			t.Errorf("mdText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A run that passes on its weighted score although an objective failed is
+// never shown as a clean pass: Markdown, HTML and text say it failed.
+func TestPassWithFailedObjectiveIsNotAllGreen(t *testing.T) {
+	r := syntheticRun(t, 10*time.Millisecond, 1, false)
+	score := 99.9
+	r.SLO = &results.SLOReport{
+		Verdict: "pass", Score: &score, PassMark: 90, WarningMark: 90,
+		Objectives: []results.ObjectiveResult{
+			{Name: "p50", Objective: "p50 < 50ms", Scope: "run", Unit: "ms", Verdict: "pass", Weight: 2000},
+			{Name: "max", Objective: "max < 1ms", Scope: "run", Unit: "ms", Verdict: "fail", Weight: 1},
+		},
+	}
+	want := map[string][]string{
+		"markdown": {"## ⚠️ slogate: synthetic-guard — PASS (score 99.9 ≥ 90) with 1 failing objective", "**Verdict: ⚠️ PASS (score 99.9 ≥ 90) with 1 failing objective**"},
+		"html":     {`<span class="badge warning" id="verdict">PASS (score 99.9 ≥ 90) with 1 failing objective</span>`},
+		"text":     {"VERDICT: PASS (score 99.9 ≥ 90) with 1 failing objective"},
+		"junit":    {`failures="1"`, `type="SLOViolation"`},
+	}
+	for format, wants := range want {
+		var buf bytes.Buffer
+		if err := Write(&buf, format, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range wants {
+			if !strings.Contains(buf.String(), w) {
+				t.Errorf("%s lacks %q", format, w)
+			}
+		}
+		if strings.Contains(buf.String(), "✅ slogate") || strings.Contains(buf.String(), `class="badge pass" id="verdict"`) {
+			t.Errorf("%s shows a clean pass", format)
 		}
 	}
 }

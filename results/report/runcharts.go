@@ -144,7 +144,7 @@ func throughputOverTime(c *chart, r *results.Result) (*plot.Plot, error) {
 	for i := len(layers) - 1; i >= 0; i-- {
 		c.Legend = append(c.Legend, legendItem{Label: layers[i].name, Color: css(layers[i].col), Kind: "fill"})
 	}
-	asked := countSteps(r, func(iv *results.Interval) float64 { return iv.TargetRPS })
+	asked := rateSteps(r, func(iv *results.Interval) float64 { return iv.TargetRPS })
 	if xysMax(asked) > 0 {
 		top = math.Max(top, xysMax(asked))
 		l, err := plotter.NewLine(asked)
@@ -440,7 +440,7 @@ func compareThroughput(c *chart, base, cur *results.Result) (*plot.Plot, error) 
 			c.Legend = append(c.Legend, legendItem{Label: s.name + " errors/s", Color: css(col), Kind: "dot"})
 		}
 	}
-	asked := countSteps(cur, func(iv *results.Interval) float64 { return iv.TargetRPS })
+	asked := rateSteps(cur, func(iv *results.Interval) float64 { return iv.TargetRPS })
 	if xysMax(asked) > 0 {
 		if err := add(asked, func(l *plotter.Line) { l.LineStyle = lineStyle(colAsked, 1.1, true) }); err != nil {
 			return nil, err

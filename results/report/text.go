@@ -14,6 +14,12 @@ import (
 func writeComparisonText(w io.Writer, c *results.Comparison) error {
 	fmt.Fprintf(w, "base: %s\nnew:  %s\n", describeSide(c.Base), describeSide(c.New))
 	fmt.Fprintf(w, "method: %s · %s intervals of the change NEW/BASE − 1 · improvement > 0 means NEW is better\n", c.Method, ciLevel(c))
+	if c.Verdict != "" {
+		fmt.Fprintf(w, "verdict: %s\n", strings.ToUpper(c.Verdict))
+	}
+	for _, reason := range c.Reasons {
+		fmt.Fprintf(w, "  - %s\n", reason)
+	}
 	for _, warn := range c.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
