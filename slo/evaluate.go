@@ -56,9 +56,10 @@ func baselineMismatch(r *results.Result, set *Set, opts Options) []string {
 // objective fails the run. A run that passes on its score although an
 // objective failed keeps that failure in its report (a reason, and
 // SLOReport.Headline). If nothing failed but some objective could not be
-// judged, the run is inconclusive. A saturated generator or an
-// interrupted run makes the verdict inconclusive whatever the objectives
-// say: the numbers describe the generator, not (only) the service.
+// judged, the run is inconclusive. An interrupted run is inconclusive
+// whatever the objectives say; so is a run whose generator could not hold
+// the asked rate, unless it fails on the target's own figures (targetView):
+// a hung target that pins every worker fails, it is not the generator's fault.
 func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
 	rep := results.SLOReport{Objectives: []results.ObjectiveResult{}}
 	opts.current = r
@@ -125,7 +126,11 @@ func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
 	}
 	if r.Generator.Saturated {
 		rep.Reasons = append(rep.Reasons, "load generator could not hold the asked rate: "+strings.Join(r.Generator.Reasons, "; "))
-		rep.Verdict = Inconclusive
+		if rep.Verdict == Fail && failsOnItsOwn(r, set, opts) {
+			rep.Reasons = append(rep.Reasons, "the target fails even on its own figures (latency from the actual send, errors of the requests it got): the generator's limits do not explain the failure")
+		} else {
+			rep.Verdict = Inconclusive
+		}
 	}
 	if r.Partial {
 		rep.Reasons = append(rep.Reasons, "the run was interrupted: the result is partial")

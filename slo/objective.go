@@ -84,12 +84,13 @@ func MetricUnit(m string) string {
 // LoadFile reads an SLO file: either a list of objectives or a mapping
 // with `objectives:` (and optional `scoring:`).
 func LoadFile(path string) (*Set, error) {
-	data, err := os.ReadFile(path)
+	data, err := readSLOFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("loading SLO file: %w", err)
 	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
+	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s: empty SLO file", path)
 		}
@@ -98,7 +99,42 @@ func LoadFile(path string) (*Set, error) {
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s: empty SLO file", path)
 	}
+	// One document per file: a second one (valid or not) would otherwise be
+	// ignored without a word.
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		line := extra.Line
+		if err != nil {
+			return nil, fmt.Errorf("%s: a second YAML document: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		if len(extra.Content) > 0 && !(extra.Content[0].Tag == "!!null" && extra.Content[0].Value == "") {
+			return nil, fmt.Errorf("%s: line %d: a second YAML document: an SLO file holds one (a list of objectives or a mapping with objectives:)", path, line)
+		}
+	}
 	return FromNode(path, doc.Content[0])
+}
+
+// maxSLOFileBytes bounds an SLO file: objectives fit in far less.
+const maxSLOFileBytes = 1 << 20
+
+// readSLOFile reads a regular file of at most maxSLOFileBytes.
+func readSLOFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() > maxSLOFileBytes {
+		return nil, fmt.Errorf("%s is %d bytes, above the 1 MiB limit for an SLO file", path, st.Size())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxSLOFileBytes+1))
 }
 
 // FromNode parses objectives from a YAML node (a scenario's `slo:` block or

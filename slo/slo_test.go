@@ -395,3 +395,58 @@ func TestLatencyOverZeroAnswersFails(t *testing.T) {
 		t.Errorf("reason despite an error_rate objective: %v", rep.Reasons)
 	}
 }
+
+// A saturated run that fails only because of the generator's lateness is
+// inconclusive; one that fails on the target's own service latency fails.
+func TestSaturatedRunFailsOnlyOnTheTargetsOwnFigures(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "slo.yaml")
+	if err := os.WriteFile(path, []byte("- {metric: p50, threshold: \"< 200ms\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := LoadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name             string
+		latency, service float64
+		want             string
+	}{
+		{"late generator, fast target", 900, 5, Inconclusive},
+		{"hung target", 1900, 1000, Fail},
+		{"fast everywhere", 5, 4, Inconclusive}, // saturated: never a pass
+	} {
+		r := &results.Result{Schema: results.Schema}
+		r.Summary.Requests, r.Summary.SuccessCount, r.Summary.SuccessRate = 100, 100, 1
+		r.Summary.LatencyMs.P50, r.Summary.ServiceLatencyMs.P50 = tc.latency, tc.service
+		r.Generator.Saturated = true
+		r.Generator.Reasons = []string{"all 8 workers were busy"}
+		rep := Evaluate(r, set, Options{})
+		if rep.Verdict != tc.want {
+			t.Errorf("%s: verdict %s, want %s (%v)", tc.name, rep.Verdict, tc.want, rep.Reasons)
+		}
+	}
+}
+
+// An SLO file is one bounded, regular file with one YAML document.
+func TestSLOFileBoundsAndOneDocument(t *testing.T) {
+	dir := t.TempDir()
+	two := filepath.Join(dir, "two.yaml")
+	os.WriteFile(two, []byte("- {metric: p99, threshold: \"< 1s\"}\n---\n- {metric: p50, threshold: \"< 1ms\"}\n"), 0o644)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("- {metric: p99, threshold: \"< 1s\"}\n---\n- [unclosed\n"), 0o644)
+	trailing := filepath.Join(dir, "trailing.yaml")
+	os.WriteFile(trailing, []byte("- {metric: p99, threshold: \"< 1s\"}\n---\n"), 0o644)
+	for _, tc := range []struct{ path, want string }{
+		{two, "line 2: a second YAML document"},
+		{bad, "a second YAML document"},
+		{"/dev/zero", "not a regular file"},
+	} {
+		if _, err := LoadFile(tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.path, err, tc.want)
+		}
+	}
+	if _, err := LoadFile(trailing); err != nil {
+		t.Errorf("a trailing empty document is harmless: %v", err)
+	}
+}
