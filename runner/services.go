@@ -21,7 +21,7 @@ type StartFunc func(ctx context.Context, env map[string]string) (baseURL string,
 var (
 	servicesMu sync.Mutex
 	services   = map[string]StartFunc{
-		"echo":  StartEcho,
+		"echo": StartEcho,
 		// In a run the guard's own log ("client blocked") is noise in
 		// slogate's output; what it did is in the result (block rate).
 		"guard": guard.LocalStarter(guard.WithLogger(slog.New(slog.DiscardHandler))),

@@ -143,8 +143,9 @@ func runRepeated(ctx context.Context, cmd *cobra.Command, args []string, f *runF
 	if cerr != nil {
 		return withCode(ExitBadInput, cerr)
 	}
-	slo.JudgeComparison(c, append(append([]*results.Result{}, base...), newSide.runs...), true) // the gate is the aggregate's
-	for i, w := range c.Warnings { // the sides differ on purpose here
+	// The gate is the aggregate's; the sides differ on purpose here.
+	slo.JudgeComparison(c, append(append([]*results.Result{}, base...), newSide.runs...), true)
+	for i, w := range c.Warnings {
 		c.Warnings[i] = strings.Replace(w, "compared with --force although ", "A/B sides: ", 1)
 	}
 	if f.format == "json" {
