@@ -11,7 +11,10 @@ import (
 // cache_hits_total and cache_requests_total carry no ioc_ prefix: they are the
 // names the bundled guard exports too, so the seed's PromQL
 // rate(cache_hits_total[5m]) / rate(cache_requests_total[5m]) gives the hit rate
-// of either service. One cache request is one (provider, IOC) lookup.
+// of either service. Both carry the constant label service="ioc" (the guard's
+// say service="guard"), so a Prometheus scraping both keeps them apart and
+// sum without (service) still adds them up. One cache request is one
+// (provider, IOC) lookup.
 type metrics struct {
 	registry *prometheus.Registry
 
@@ -39,6 +42,10 @@ type metrics struct {
 // seed's latency (minutes).
 var durationBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200}
 
+// serviceLabel tells this service's cache metrics from the guard's, which
+// share their names.
+var serviceLabel = prometheus.Labels{"service": "ioc"}
+
 func newMetrics(cacheEntries func() float64) *metrics {
 	reg := prometheus.NewRegistry()
 	f := func(name, help string, labels ...string) *prometheus.CounterVec {
@@ -57,9 +64,9 @@ func newMetrics(cacheEntries func() float64) *metrics {
 		analysis: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "ioc_analysis_duration_seconds",
 			Help: "Time to analyse one IOC across its providers (injected clock).", Buckets: durationBuckets}, []string{"type"}),
 		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{Name: "cache_hits_total",
-			Help: "Provider-result cache hits (one lookup per provider and IOC)."}),
+			Help: "Provider-result cache hits (one lookup per provider and IOC).", ConstLabels: serviceLabel}),
 		cacheRequests: prometheus.NewCounter(prometheus.CounterOpts{Name: "cache_requests_total",
-			Help: "Provider-result cache lookups."}),
+			Help: "Provider-result cache lookups.", ConstLabels: serviceLabel}),
 		cacheEvictions: prometheus.NewCounter(prometheus.CounterOpts{Name: "ioc_cache_evictions_total",
 			Help: "Cache entries evicted because CACHE_MAX_SIZE was reached."}),
 		coalesced:         f("ioc_cache_coalesced_total", "Lookups that shared an identical in-flight provider call.", "provider"),
