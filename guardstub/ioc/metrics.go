@@ -36,6 +36,9 @@ type metrics struct {
 	retries           *prometheus.CounterVec
 	breakerRejections *prometheus.CounterVec
 	breakerState      *prometheus.GaugeVec
+
+	mcpSessions        prometheus.Gauge       // ioc_mcp_sessions: slots held (open or initializing)
+	mcpSessionsRefused *prometheus.CounterVec // ioc_mcp_sessions_refused_total{limit}
 }
 
 // durationBuckets span a cached analysis (~10 µs) to a large batch at the
@@ -77,15 +80,22 @@ func newMetrics(cacheEntries func() float64) *metrics {
 		breakerRejections: f("ioc_circuit_breaker_rejections_total", "Provider calls refused by an open circuit breaker.", "provider"),
 		breakerState: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "ioc_circuit_breaker_state",
 			Help: "Circuit breaker state per provider: 0 closed, 1 half-open, 2 open."}, []string{"provider"}),
+		mcpSessions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "ioc_mcp_sessions",
+			Help: "MCP sessions open or being initialized (each holds a slot of MCP_MAX_SESSIONS)."}),
+		mcpSessionsRefused: f("ioc_mcp_sessions_refused_total",
+			"New MCP sessions refused, by the limit reached (total = MCP_MAX_SESSIONS, per_client = MCP_MAX_SESSIONS_PER_CLIENT).", "limit"),
 	}
 	reg.MustRegister(
 		m.analyses, m.partial, m.rejected, m.requests, m.requestDuration, m.analysis,
 		m.cacheHits, m.cacheRequests, m.cacheEvictions, m.coalesced,
 		m.providerCalls, m.providerErrors, m.rateLimitHits, m.retries, m.breakerRejections, m.breakerState,
+		m.mcpSessions, m.mcpSessionsRefused,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ioc_cache_entries", Help: "Entries in the provider-result cache."}, cacheEntries),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewGoCollector(),
 	)
+	m.mcpSessionsRefused.WithLabelValues("total")
+	m.mcpSessionsRefused.WithLabelValues("per_client")
 	for p := range numProviders {
 		l := p.label()
 		m.providerCalls.WithLabelValues(l)
