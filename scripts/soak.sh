@@ -5,9 +5,10 @@
 # Starts `slogate serve ioc` and `slogate serve guard` (UPSTREAM_URL = that IOC
 # service) on 127.0.0.1, drives POST /analyze bodies from the IOC corpus
 # through the guard with `slogate run` at SOAK_RATE req/s for SOAK_DURATION,
-# and samples both processes every SOAK_INTERVAL: resident memory (VmRSS in
-# /proc/PID/status), open file descriptors (/proc/PID/fd) and goroutines
-# (go_goroutines on each service's /metrics). At the end it prints, per
+# after SOAK_WARMUP seconds at that rate (not judged: caches fill, connection
+# pools open), and samples both processes every SOAK_INTERVAL: resident memory
+# (VmRSS in /proc/PID/status), open file descriptors (/proc/PID/fd) and
+# goroutines (go_goroutines on each service's /metrics). At the end it prints, per
 # process, the first, middle and last sample and the means of the first and
 # last third of the load, and fails (exit 1) if from the first to the last
 # third
@@ -28,6 +29,9 @@ SOAK_DURATION=${SOAK_DURATION:-3m}
 SOAK_RATE=${SOAK_RATE:-300}
 SOAK_INTERVAL=${SOAK_INTERVAL:-3}
 SOAK_SETTLE=${SOAK_SETTLE:-5}
+# Seconds at the same rate before the measured run: caches fill and
+# connection pools open to the load's concurrency.
+SOAK_WARMUP=${SOAK_WARMUP:-20}
 SOAK_CLIENTS=${SOAK_CLIENTS:-600}
 SOAK_RSS_PCT=${SOAK_RSS_PCT:-30}
 SOAK_RSS_MB=${SOAK_RSS_MB:-20}
@@ -94,6 +98,7 @@ requests:
   - {name: analyze, method: POST, path: /analyze, headers: {Content-Type: application/json}, generate: {corpus: ioc, min: 1, max: 5}}
 outcomes: {success: ["200-399"], blocked: [429, 403]}
 phases:
+  - {name: warmup, kind: constant, rate: $SOAK_RATE, duration: ${SOAK_WARMUP}s, warmup: true}
   - {name: steady, kind: constant, rate: $SOAK_RATE, duration: $SOAK_DURATION}
 slo:
   - {metric: error_rate, threshold: "< 1%"}
@@ -115,7 +120,7 @@ sampler() {
 	done
 }
 
-echo "soak: $SOAK_RATE req/s for $SOAK_DURATION through the guard; sampling every ${SOAK_INTERVAL}s"
+echo "soak: $SOAK_RATE req/s through the guard, ${SOAK_WARMUP}s warm-up then $SOAK_DURATION measured; sampling every ${SOAK_INTERVAL}s"
 SECONDS=0
 sampler >"$work/samples" &
 pids+=("$!")
@@ -141,6 +146,7 @@ fi
 # The verdict: thirds of the samples taken during the load, per process.
 awk -v rss_pct="$SOAK_RSS_PCT" -v rss_mb="$SOAK_RSS_MB" -v fd_max="$SOAK_FD_GROWTH" -v gor_max="$SOAK_GOROUTINE_GROWTH" '
 	$1 == "settled" { srss[$3] = $4; sfds[$3] = $5; sgor[$3] = $6; next }
+	$1 < warmup { next }
 	$3 != "NA" && $5 != "NA" { n[$2]++; i = n[$2]; rss[$2, i] = $3; fds[$2, i] = $4; gor[$2, i] = $5; t[$2, i] = $1 }
 	function mean(a, p, lo, hi,   s, k) { s = 0; for (k = lo; k <= hi; k++) s += a[p, k]; return s / (hi - lo + 1) }
 	END {
@@ -160,9 +166,9 @@ awk -v rss_pct="$SOAK_RSS_PCT" -v rss_mb="$SOAK_RSS_MB" -v fd_max="$SOAK_FD_GROW
 			if (f3 - f1 > fd_max) { printf "GROWTH %s: open fds grew by %.1f, bound %d\n", p, f3 - f1, fd_max; fail = 1 }
 			if (g3 - g1 > gor_max) { printf "GROWTH %s: goroutines grew by %.1f, bound %d\n", p, g3 - g1, gor_max; fail = 1 }
 		}
-		printf "(%d samples per process over %ds, settled = %ss after the load; bounds from the first to the last third: RSS > %d %% and > %d MB, fds > %d, goroutines > %d)\n", n["ioc"], t["ioc", n["ioc"]], settle, rss_pct, rss_mb, fd_max, gor_max
+		printf "(%d samples per process from %ds to %ds after a %ss warm-up, settled = %ss after the load; bounds from the first to the last third: RSS > %d %% and > %d MB, fds > %d, goroutines > %d)\n", n["ioc"], t["ioc", 1], t["ioc", n["ioc"]], warmup, settle, rss_pct, rss_mb, fd_max, gor_max
 		exit fail
-	}' settle="$SOAK_SETTLE" "$work/samples"
+	}' settle="$SOAK_SETTLE" warmup="$SOAK_WARMUP" "$work/samples"
 verdict=$?
 if ((verdict == 0)); then
 	echo "soak: flat - PASS"
