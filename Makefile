@@ -21,6 +21,16 @@ demo: build
 bench: build
 	./scripts/bench.sh
 
+# Every fuzz target in the repository, FUZZTIME each (scripts/fuzz.sh).
+FUZZTIME ?= 20s
+.PHONY: fuzz soak
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+# Guard -> IOC at a steady rate for SOAK_DURATION (default 3m); fails if RSS, fds or goroutines grow.
+soak: build
+	./scripts/soak.sh
+
 lint:
 	@fmt_out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$fmt_out" ]; then echo "gofmt needed:"; echo "$$fmt_out"; exit 1; fi
 	$(GO) vet ./...

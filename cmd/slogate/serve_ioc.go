@@ -31,7 +31,8 @@ IPINFO_RATE_LIMIT (/30 days), RATE_LIMIT_SCALE, CIRCUIT_BREAKER_THRESHOLD,
 CIRCUIT_BREAKER_COOLDOWN, MAX_WORKERS, BATCH_SIZE, PROVIDER_LATENCY_SCALE,
 PROVIDER_ERROR_RATE, PROVIDER_SEED, IOC_DETECTION (strict|original),
 MAX_BODY_BYTES, ANALYZE_MAX_IOCS, BATCH_MAX_IOCS, COMPRESS_RESPONSES,
-MCP_SESSION_TIMEOUT. Durations are seconds.`,
+MCP_SESSION_TIMEOUT (idle, default 300), MCP_MAX_SESSIONS (default 4096),
+MCP_MAX_SESSIONS_PER_CLIENT (by peer address, default 1024). Durations are seconds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := ioc.ConfigFromEnv(os.LookupEnv)

@@ -76,8 +76,17 @@ type Config struct {
 	// (COMPRESS_RESPONSES).
 	CompressResponses bool
 	// MCPSessionTimeout closes MCP sessions idle this long (MCP_SESSION_TIMEOUT,
-	// seconds; 0 = never).
+	// seconds; 0 = never), freeing their slots.
 	MCPSessionTimeout time.Duration
+	// MCPMaxSessions caps the MCP sessions open (or being initialized) at once
+	// (MCP_MAX_SESSIONS); MCPMaxSessionsPerClient caps those of one client, by
+	// socket peer address (MCP_MAX_SESSIONS_PER_CLIENT). A new session beyond
+	// the client's cap gets 429, beyond the total 503, each with a JSON-RPC
+	// error naming the limit. A session costs about 10 KB, so the default total
+	// bounds them to about 40 MB; the per-client default fits slogate's own
+	// load runs (up to 1000 sessions from one machine, or through one guard).
+	MCPMaxSessions          int
+	MCPMaxSessionsPerClient int
 }
 
 // LatencyModel draws one provider attempt's latency uniformly from
@@ -109,30 +118,32 @@ func DefaultLatency() LatencyModel {
 // own choices for the rest.
 func DefaultConfig() Config {
 	return Config{
-		CacheTTL:            3600 * time.Second,
-		CacheMaxSize:        10000,
-		MaxRetries:          3,
-		RequestTimeout:      10 * time.Second,
-		RetryBackoff:        time.Second,
-		VirusTotalRateLimit: 4,
-		OTXRateLimit:        1000,
-		AbuseIPDBRateLimit:  1000,
-		IPinfoRateLimit:     0,
-		RateLimitScale:      1,
-		BreakerThreshold:    5,
-		BreakerCooldown:     30 * time.Second,
-		MaxWorkers:          4,
-		BatchSize:           50,
-		Latency:             DefaultLatency(),
-		LatencyScale:        1,
-		ErrorRate:           0,
-		Seed:                "slogate",
-		Detection:           DetectStrict,
-		MaxBodyBytes:        2 << 20,
-		AnalyzeMaxIOCs:      100,
-		BatchMaxIOCs:        10000,
-		CompressResponses:   false,
-		MCPSessionTimeout:   10 * time.Minute,
+		CacheTTL:                3600 * time.Second,
+		CacheMaxSize:            10000,
+		MaxRetries:              3,
+		RequestTimeout:          10 * time.Second,
+		RetryBackoff:            time.Second,
+		VirusTotalRateLimit:     4,
+		OTXRateLimit:            1000,
+		AbuseIPDBRateLimit:      1000,
+		IPinfoRateLimit:         0,
+		RateLimitScale:          1,
+		BreakerThreshold:        5,
+		BreakerCooldown:         30 * time.Second,
+		MaxWorkers:              4,
+		BatchSize:               50,
+		Latency:                 DefaultLatency(),
+		LatencyScale:            1,
+		ErrorRate:               0,
+		Seed:                    "slogate",
+		Detection:               DetectStrict,
+		MaxBodyBytes:            2 << 20,
+		AnalyzeMaxIOCs:          100,
+		BatchMaxIOCs:            10000,
+		CompressResponses:       false,
+		MCPSessionTimeout:       5 * time.Minute,
+		MCPMaxSessions:          4096,
+		MCPMaxSessionsPerClient: 1024,
 	}
 }
 
@@ -169,6 +180,8 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	p.integer("BATCH_MAX_IOCS", &c.BatchMaxIOCs)
 	p.boolean("COMPRESS_RESPONSES", &c.CompressResponses)
 	p.seconds("MCP_SESSION_TIMEOUT", &c.MCPSessionTimeout)
+	p.integer("MCP_MAX_SESSIONS", &c.MCPMaxSessions)
+	p.integer("MCP_MAX_SESSIONS_PER_CLIENT", &c.MCPMaxSessionsPerClient)
 	if err := errors.Join(append(p.errs, c.Validate())...); err != nil {
 		return Config{}, err
 	}
@@ -204,6 +217,8 @@ func (c Config) Validate() error {
 	check(c.AnalyzeMaxIOCs >= 1, "ANALYZE_MAX_IOCS=%d: must be >= 1", c.AnalyzeMaxIOCs)
 	check(c.BatchMaxIOCs >= 1, "BATCH_MAX_IOCS=%d: must be >= 1", c.BatchMaxIOCs)
 	check(c.MCPSessionTimeout >= 0, "MCP_SESSION_TIMEOUT=%v: must be >= 0 seconds", c.MCPSessionTimeout.Seconds())
+	check(c.MCPMaxSessions >= 1, "MCP_MAX_SESSIONS=%d: must be >= 1", c.MCPMaxSessions)
+	check(c.MCPMaxSessionsPerClient >= 1, "MCP_MAX_SESSIONS_PER_CLIENT=%d: must be >= 1", c.MCPMaxSessionsPerClient)
 	for p := range providerID(numProviders) {
 		lo, hi := c.Latency.Min[p], c.Latency.Max[p]
 		check(lo >= 0 && hi >= lo, "latency model for %s: need 0 <= min (%v) <= max (%v)", p, lo, hi)

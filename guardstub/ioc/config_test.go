@@ -29,6 +29,7 @@ func TestConfigFromEnv(t *testing.T) {
 		"COMPRESS_RESPONSES": "true", "PROVIDER_LATENCY_SCALE": "0.01", "RATE_LIMIT_SCALE": "100",
 		"RETRY_BACKOFF": "250ms", "CIRCUIT_BREAKER_COOLDOWN": "1.5", "IOC_DETECTION": "Original", "CACHE_MAX_SIZE": "500",
 		"MAX_BODY_BYTES": "65536", "PROVIDER_SEED": "lab", "PROVIDER_ERROR_RATE": "0.1", "MCP_SESSION_TIMEOUT": "0",
+		"MCP_MAX_SESSIONS": "100", "MCP_MAX_SESSIONS_PER_CLIENT": "10",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -36,18 +37,20 @@ func TestConfigFromEnv(t *testing.T) {
 	if cfg.CacheTTL != 2*time.Hour || cfg.MaxRetries != 5 || cfg.RequestTimeout != 45*time.Second || cfg.BatchSize != 25 ||
 		!cfg.CompressResponses || cfg.LatencyScale != 0.01 || cfg.RateLimitScale != 100 || cfg.RetryBackoff != 250*time.Millisecond ||
 		cfg.BreakerCooldown != 1500*time.Millisecond || cfg.Detection != DetectOriginal || cfg.CacheMaxSize != 500 ||
-		cfg.MaxBodyBytes != 65536 || cfg.Seed != "lab" || cfg.ErrorRate != 0.1 || cfg.MCPSessionTimeout != 0 {
+		cfg.MaxBodyBytes != 65536 || cfg.Seed != "lab" || cfg.ErrorRate != 0.1 || cfg.MCPSessionTimeout != 0 ||
+		cfg.MCPMaxSessions != 100 || cfg.MCPMaxSessionsPerClient != 10 {
 		t.Errorf("parsed: %+v", cfg)
 	}
 
 	_, err = ConfigFromEnv(envMap(map[string]string{
 		"MAX_WORKERS": "lots", "CACHE_TTL": "-1", "IOC_DETECTION": "fuzzy", "COMPRESS_RESPONSES": "maybe",
-		"REQUEST_TIMEOUT": "0", "PROVIDER_ERROR_RATE": "2",
+		"REQUEST_TIMEOUT": "0", "PROVIDER_ERROR_RATE": "2", "MCP_MAX_SESSIONS": "0", "MCP_MAX_SESSIONS_PER_CLIENT": "many",
 	}))
 	if err == nil {
 		t.Fatal("bad env accepted")
 	}
-	for _, name := range []string{`MAX_WORKERS="lots"`, "CACHE_TTL=-1", `IOC_DETECTION="fuzzy"`, `COMPRESS_RESPONSES="maybe"`, "REQUEST_TIMEOUT=0", "PROVIDER_ERROR_RATE=2"} {
+	for _, name := range []string{`MAX_WORKERS="lots"`, "CACHE_TTL=-1", `IOC_DETECTION="fuzzy"`, `COMPRESS_RESPONSES="maybe"`, "REQUEST_TIMEOUT=0", "PROVIDER_ERROR_RATE=2",
+		"MCP_MAX_SESSIONS=0", `MCP_MAX_SESSIONS_PER_CLIENT="many"`} {
 		if !strings.Contains(err.Error(), name) {
 			t.Errorf("error does not name %s:\n%v", name, err)
 		}

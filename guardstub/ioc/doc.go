@@ -5,7 +5,9 @@
 //
 // It serves GET /health, POST /analyze (one IOC, a separated string or a list),
 // POST /batch (large lists), MCP over streamable HTTP at /mcp (tool analyze_iocs,
-// the original's arguments) and GET /metrics (a registry per Service).
+// the original's arguments) and GET /metrics (a registry per Service). MCP
+// sessions are capped in all and per client, and expire when idle
+// (sessions.go), so no client can hold memory by opening sessions.
 //
 // Four simulated providers (VirusTotal, OTX, AbuseIPDB, IPinfo) answer
 // deterministically from sha256(seed | provider | IOC) with the original's score

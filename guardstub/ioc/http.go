@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -20,8 +19,7 @@ func (s *Service) routes() *http.ServeMux {
 	mux.HandleFunc("GET /health", s.handleHealth)
 	mux.HandleFunc("POST /analyze", s.handleAnalyze("analyze", "ANALYZE_MAX_IOCS"))
 	mux.HandleFunc("POST /batch", s.handleAnalyze("batch", "BATCH_MAX_IOCS"))
-	mux.Handle("/mcp", mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcpServer },
-		&mcp.StreamableHTTPOptions{MaxRequestBodyBytes: s.cfg.MaxBodyBytes, SessionTimeout: s.cfg.MCPSessionTimeout}))
+	mux.Handle("/mcp", s.sessions)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{Registry: s.metrics.registry}))
 	return mux
 }

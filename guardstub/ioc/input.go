@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"regexp"
 	"strings"
+	"unicode"
 )
 
 // AnalyzeRequest is the body of POST /analyze and POST /batch and the arguments
@@ -60,8 +60,10 @@ func (in *IOCInput) UnmarshalJSON(b []byte) error {
 	return fmt.Errorf(`an IOC must be a string or an object {"value": "..."}, got %s`, truncate(string(b), 40))
 }
 
-// separators is the original's split pattern [\s,;\n]+.
-var separators = regexp.MustCompile(`[\s,;]+`)
+// isSeparator is the original's split pattern [\s,;\n]+, where Python's \s
+// is any Unicode white space (a no-break space from a copied web page, an
+// ideographic space), as unicode.IsSpace is; Go's regexp \s is ASCII only.
+func isSeparator(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) }
 
 // values returns the IOC strings to analyse, trimmed, in order, without
 // duplicates (by exact value, as the original). Entries with an empty value are
@@ -83,12 +85,8 @@ func (r *AnalyzeRequest) values() (vals []string, itemErrs []ItemError) {
 		}
 		add(v)
 	}
-	if s := strings.TrimSpace(r.IOCString); s != "" {
-		for _, v := range separators.Split(s, -1) {
-			if v != "" {
-				add(v)
-			}
-		}
+	for _, v := range strings.FieldsFunc(r.IOCString, isSeparator) {
+		add(v)
 	}
 	return vals, itemErrs
 }

@@ -30,6 +30,10 @@ func TestParseBody(t *testing.T) {
 		{"unknown field", "application/json", `{"ioc": "8.8.8.8"}`, nil, `unknown field "ioc"`},
 		{"trailing data", "application/json", `{"iocs": []} {"iocs": []}`, nil, "unexpected data after"},
 		{"json number body", "application/json", `42`, nil, "must be an object, a list of IOCs or a string"},
+		// Unicode whitespace separates as in the original (Python's \s): a
+		// no-break space from a copied web page, an ideographic space, Ogham.
+		{"unicode spaces split", "text/plain", "8.8.8.8\u00a0example.com\u3000a.com\u1680b.com", []string{"8.8.8.8", "example.com", "a.com", "b.com"}, ""},
+		{"unicode space around", "application/json", `{"ioc_string": "\u2003a.com\u00a0"}`, []string{"a.com"}, ""},
 		{"bool option", "application/json", `{"iocs": ["a.com"], "include_stix": "yes"}`, nil, "true or false"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -12,6 +14,10 @@ import (
 // analyzeToolSchema is analyze_iocs' input schema: the original's arguments
 // (ioc_string, iocs, output_format, include_stix, include_graph). iocs entries
 // may be strings as well as the original's {"value", "type"} objects.
+//
+// It has no "default" keywords: callAnalyzeTool applies the defaults itself,
+// and the SDK's schema-default step (go-sdk v1.8.0) writes into a nil map, a
+// panic that ends the process, when a call says "arguments": null.
 var analyzeToolSchema = map[string]any{
 	"type": "object",
 	"properties": map[string]any{
@@ -24,10 +30,9 @@ var analyzeToolSchema = map[string]any{
 				map[string]any{"type": "object", "required": []any{"value"}, "properties": map[string]any{
 					"value": map[string]any{"type": "string"}, "type": map[string]any{"type": "string"}}},
 			}}},
-		"output_format": map[string]any{"type": "string", "default": "markdown",
-			"description": "markdown (default), json or html."},
-		"include_stix":  map[string]any{"type": "boolean", "default": true, "description": "Include the STIX bundle."},
-		"include_graph": map[string]any{"type": "boolean", "default": true, "description": "Include the network graph."},
+		"output_format": map[string]any{"type": "string", "description": "markdown (default), json or html."},
+		"include_stix":  map[string]any{"type": "boolean", "description": "Include the STIX bundle (default true)."},
+		"include_graph": map[string]any{"type": "boolean", "description": "Include the network graph (default true)."},
 	},
 	"additionalProperties": false,
 }
@@ -39,7 +44,23 @@ func (s *Service) newMCPServer() *mcp.Server {
 		Description: "Analyze IOCs (IP addresses, domains, URLs, MD5/SHA-1/SHA-256 hashes) with multiple simulated threat intelligence sources; returns a report in markdown, json or html.",
 		InputSchema: analyzeToolSchema,
 	}, s.callAnalyzeTool)
+	srv.AddReceivingMiddleware(s.recoverPanics)
 	return srv
+}
+
+// recoverPanics turns a panic while handling an MCP request into a JSON-RPC
+// error, as net/http does for its handlers: the SDK runs handlers on
+// goroutines without recover, so one bad request would end the process.
+func (s *Service) recoverPanics(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (res mcp.Result, err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("panic handling an MCP request", "method", method, "panic", v, "stack", string(debug.Stack()))
+				res, err = nil, fmt.Errorf("internal error handling %s", method)
+			}
+		}()
+		return next(ctx, method, req)
+	}
 }
 
 // callAnalyzeTool is analyze_iocs. Like the original it answers with one text

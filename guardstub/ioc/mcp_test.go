@@ -3,6 +3,7 @@ package ioc
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -91,5 +92,51 @@ func TestMCPSession(t *testing.T) {
 	res, err = session.CallTool(ctx, &mcp.CallToolParams{Name: "analyze_iocs", Arguments: map[string]any{"iocs": "8.8.8.8"}})
 	if err == nil && !res.IsError {
 		t.Errorf("iocs as a string was accepted: %+v", res)
+	}
+}
+
+// TestMCPNullArguments: "arguments": null in a tools/call used to panic in the
+// SDK's schema-default step (a nil map written to) on a goroutine without
+// recover, killing the whole service. Now it is a tool error, and the session
+// and the service go on.
+func TestMCPNullArguments(t *testing.T) {
+	svc, srv, _ := startService(t, testConfig())
+	client := srv.Client()
+	status, sid, body := mcpPost(t, client, srv, "", initializeBody(1))
+	if status != http.StatusOK || sid == "" {
+		t.Fatalf("initialize: status %d: %s", status, body)
+	}
+	if status, _, body := mcpPost(t, client, srv, sid, `{"jsonrpc":"2.0","method":"notifications/initialized"}`); status != http.StatusAccepted {
+		t.Fatalf("notifications/initialized: status %d: %s", status, body)
+	}
+	for _, tt := range []struct{ args, want string }{
+		{`null`, "Please provide at least one IOC"},
+		{`{}`, "Please provide at least one IOC"},
+		{`{"ioc_string": null}`, `validating /properties/ioc_string`},
+	} {
+		status, _, body = mcpPost(t, client, srv, sid,
+			`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"analyze_iocs","arguments":`+tt.args+`}}`)
+		if status != http.StatusOK || !strings.Contains(body, `"id":5`) || !strings.Contains(body, `"isError":true`) || !strings.Contains(body, tt.want) {
+			t.Errorf("arguments %s: status %d: %s, want a tool error saying %q", tt.args, status, body, tt.want)
+		}
+	}
+	status, _, body = mcpPost(t, client, srv, sid,
+		`{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"analyze_iocs","arguments":{"ioc_string":"8.8.8.8"}}}`)
+	if status != http.StatusOK || !strings.Contains(body, "# IOC Analysis Report") {
+		t.Errorf("a call after the null arguments: status %d: %s", status, body)
+	}
+	if countSessions(svc) != 1 {
+		t.Errorf("%d sessions, want 1", countSessions(svc))
+	}
+}
+
+// TestMCPRecoverPanics: a panic in an MCP method handler becomes a JSON-RPC
+// error instead of ending the process.
+func TestMCPRecoverPanics(t *testing.T) {
+	svc, _, _ := startService(t, testConfig())
+	handler := svc.recoverPanics(func(context.Context, string, mcp.Request) (mcp.Result, error) { panic("boom") })
+	res, err := handler(context.Background(), "tools/call", nil)
+	if res != nil || err == nil || !strings.Contains(err.Error(), "internal error handling tools/call") {
+		t.Errorf("after a panic: %v, %v; want an internal error", res, err)
 	}
 }

@@ -48,3 +48,40 @@ func TestMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheMetricsCarryServiceLabel: the guard exports cache_hits_total and
+// cache_requests_total too, so the IOC service's carry service="ioc" and a
+// Prometheus scraping both can tell them apart (the names stay the seed's).
+func TestCacheMetricsCarryServiceLabel(t *testing.T) {
+	_, srv, _ := startService(t, testConfig())
+	analyzeOK(t, srv, `{"iocs": ["8.8.8.8"]}`)
+	analyzeOK(t, srv, `{"iocs": ["8.8.8.8"]}`)
+	fams := scrape(t, srv)
+	for _, tt := range []struct {
+		name string
+		want float64
+	}{
+		{"cache_requests_total", 8},
+		{"cache_hits_total", 4},
+	} {
+		f, ok := fams[tt.name]
+		if !ok {
+			t.Errorf("%s: missing from /metrics", tt.name)
+			continue
+		}
+		if len(f.GetMetric()) != 1 {
+			t.Errorf("%s: %d series, want 1", tt.name, len(f.GetMetric()))
+			continue
+		}
+		var labels []string
+		for _, l := range f.GetMetric()[0].GetLabel() {
+			labels = append(labels, l.GetName()+"="+l.GetValue())
+		}
+		if len(labels) != 1 || labels[0] != "service=ioc" {
+			t.Errorf("%s labels = %v, want [service=ioc]", tt.name, labels)
+		}
+		if got := metricValue(fams, tt.name, map[string]string{"service": "ioc"}); got != tt.want {
+			t.Errorf(`%s{service="ioc"} = %v, want %v`, tt.name, got, tt.want)
+		}
+	}
+}

@@ -246,6 +246,14 @@ func (r *Report) markdown() string {
 	return b.String()
 }
 
+// scoreText is a report's score cell: one decimal, or N/A without a score.
+func scoreText(score *float64) string {
+	if score == nil {
+		return "N/A"
+	}
+	return fmt.Sprintf("%.1f", *score)
+}
+
 // iocTable is the original's create_ioc_table.
 func iocTable(iocs []IOC) string {
 	if len(iocs) == 0 {
@@ -253,10 +261,7 @@ func iocTable(iocs []IOC) string {
 	}
 	lines := []string{"| IOC | Type | Reputation | Score | Reports |", "|-----|------|------------|-------|---------|"}
 	for _, i := range iocs {
-		score := "N/A"
-		if i.Score != nil {
-			score = fmt.Sprintf("%.1f", *i.Score)
-		}
+		score := scoreText(i.Score)
 		reports := "No reports"
 		if len(i.Reports) > 0 {
 			reports = strings.Join(i.Reports[:min(2, len(i.Reports))], "; ")
@@ -269,14 +274,14 @@ func iocTable(iocs []IOC) string {
 // htmlTemplate is a small, escaped rendering of the original's interactive
 // report (which interpolates IOC values into HTML unescaped and pulls D3 from a
 // CDN; here there is no script at all).
-var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{"score": scoreText}).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8"><title>ThreatIntel Report - {{.Summary.ReportID}}</title></head>
 <body><h1>ThreatIntel Analysis Report</h1>
 <p>Report ID: {{.Summary.ReportID}} | Generated: {{.Summary.ReportTime}}</p>
 <p>Total IOCs: {{.Summary.TotalIOCs}} · Malicious: {{.Summary.MaliciousIOCs}} · Suspicious: {{.Summary.SuspiciousIOCs}} · Clean: {{.Summary.CleanIOCs}}</p>
 {{if ne .Attribution.Actor "Unknown"}}<h2>APT Attribution</h2><p><strong>{{.Attribution.Actor}}</strong> ({{.Attribution.Group}}), {{.Attribution.Confidence}}% confidence: {{.Attribution.Summary}}</p>{{end}}
 <table><thead><tr><th>IOC</th><th>Type</th><th>Reputation</th><th>Score</th><th>Location</th><th>Reports</th></tr></thead><tbody>
-{{range .IOCs}}<tr><td><code>{{.Value}}</code></td><td>{{.Type}}</td><td>{{.Reputation}}</td><td>{{with .Score}}{{printf "%.1f" .}}{{else}}N/A{{end}}</td><td>{{with .Country}}{{.}}{{else}}Unknown{{end}}</td><td>{{range $i, $r := .Reports}}{{if $i}}; {{end}}{{$r}}{{end}}</td></tr>
+{{range .IOCs}}<tr><td><code>{{.Value}}</code></td><td>{{.Type}}</td><td>{{.Reputation}}</td><td>{{score .Score}}</td><td>{{with .Country}}{{.}}{{else}}Unknown{{end}}</td><td>{{range $i, $r := .Reports}}{{if $i}}; {{end}}{{$r}}{{end}}</td></tr>
 {{end}}</tbody></table>
 {{if .Errors}}<h2>Rejected IOCs</h2><ul>{{range .Errors}}<li><code>{{.Value}}</code>: {{.Error}}</li>{{end}}</ul>{{end}}
 </body></html>

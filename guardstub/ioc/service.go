@@ -29,6 +29,7 @@ type Service struct {
 	providers [numProviders]*providerClient
 	mux       *http.ServeMux
 	mcpServer *mcp.Server
+	sessions  *sessionLimiter // /mcp: the go-sdk handler behind the session caps
 	reportSeq atomic.Uint64
 
 	base      context.Context // cancelled by Close
@@ -72,6 +73,9 @@ func New(cfg Config, opts ...Option) (*Service, error) {
 		s.providers[p] = s.newProviderClient(p)
 	}
 	s.mcpServer = s.newMCPServer()
+	s.sessions = newSessionLimiter(mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcpServer },
+		&mcp.StreamableHTTPOptions{MaxRequestBodyBytes: cfg.MaxBodyBytes, SessionTimeout: cfg.MCPSessionTimeout}),
+		s.mcpServer, cfg, s.metrics)
 	s.mux = s.routes()
 	return s, nil
 }

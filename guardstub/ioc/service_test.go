@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -116,6 +117,10 @@ func TestAnalyzeOutputFormats(t *testing.T) {
 	if status != 200 || !strings.HasPrefix(ct, "text/html") || !strings.Contains(string(b), "<td><code>8.8.8.8</code></td>") ||
 		strings.Contains(string(b), "<script>") {
 		t.Errorf("html (must escape input): %d %s\n%s", status, ct, b)
+	}
+	// The score is a number with one decimal, not a formatting error.
+	if !regexp.MustCompile(`<td>(Suspicious|Malicious|Clean|Informational)</td><td>\d+\.\d</td>`).Match(b) || strings.Contains(string(b), "%!") {
+		t.Errorf("html score cell:\n%s", b)
 	}
 	status, _, b = post(t, srv, "/analyze", "application/json", `{"iocs": ["8.8.8.8"], "output_format": "pdf"}`)
 	if status != 400 || !strings.Contains(string(b), "want json, markdown or html") {
