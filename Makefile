@@ -27,6 +27,11 @@ FUZZTIME ?= 20s
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
+# The fault matrix: runs its tests and writes docs/RELIABILITY.md from them.
+.PHONY: reliability
+reliability:
+	python3 scripts/reliability.py docs/RELIABILITY.md
+
 # Guard -> IOC at a steady rate for SOAK_DURATION (default 3m); fails if RSS, fds or goroutines grow.
 soak: build
 	./scripts/soak.sh

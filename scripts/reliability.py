@@ -35,6 +35,32 @@ ROWS = [
     ("machine", "--out in a read-only directory", "exit 2 before any request is sent", "./cmd/slogate", ["TestUnwritableOutIsFoundBeforeTheLoad"]),
     ("machine", "full disk at the write", "verdict printed, exit 2, nothing half-written", "./cmd/slogate", ["TestFullDiskStillPrintsTheVerdict"]),
     ("machine", "bundled guard logging during a run", "its log stays out of slogate's output", "./cmd/slogate", ["TestBundledGuardLogStaysOutOfTheRun"]),
+    # --- the gate's arithmetic
+    ("gate", "failing weight-1 objective beside a weight-2000 one", "score floored (99.9), never rounded into a pass; exit 1", "./slo", ["TestScoreNeverRoundsAcrossThePassMark"]),
+    ("gate", "the same, through slogate check", "exit 1, FAIL (score 99.9 < 100)", "./cmd/slogate", ["TestCheckScoreNotRoundedIntoAPass"]),
+    ("gate", "every request failed, SLO names only p99", "latency over zero answers fails; error rate always reported", "./slo", ["TestLatencyOverZeroAnswersFails"]),
+    ("gate", "the same against a refusing port", "exit 1", "./cmd/slogate", ["TestRunAgainstRefusingPortFailsLatencyOnlySLO"]),
+    ("gate", "saturated generator, target slow or fast", "fails on the target's own figures, else inconclusive", "./slo", ["TestSaturatedRunFailsOnlyOnTheTargetsOwnFigures"]),
+    # --- bad input files
+    ("input", "5000-entry scenario, steps: 2e9, 100000h, huge rates, /dev/zero scenario", "exit 2 naming file, line and field; bounded memory and time", "./scenarios", ["TestParseRefusesWhatItCannotAfford", "TestScenarioFileBounded", "TestStepHitsClosedForm"]),
+    ("input", "body_file: /dev/zero or a huge file", "exit 2: not a regular file / above the limit", "./scenarios", ["TestBodyFileBounded"]),
+    ("input", "CR/LF in a header value, bad path or method", "exit 2 naming the field", "./scenarios", ["TestRequestLineAndHeadersValidated"]),
+    ("input", "a second YAML document in a scenario", "exit 2 at the line of its ---", "./scenarios", ["TestSecondDocumentRefused"]),
+    ("input", "the largest scenario accepted", "up-front memory bounded; MCP sessions bounded per run", "./runner/plan", ["TestUpFrontCostBounded", "TestMCPSessionsBoundedPerRun"]),
+    ("input", "NaN, negative thresholds, nonsensical scoring marks", "exit 2 naming file, line and field", "./slo", ["TestParseErrors"]),
+    ("input", "SLO file: /dev/zero, a second document", "exit 2", "./slo", ["TestSLOFileBoundsAndOneDocument"]),
+    ("input", "hand-edited result: negative counts, garbage histograms", "validated on read; check/report/compare exit 2", "./results", ["TestReadValidates"]),
+    ("input", "the same, through slogate check", "exit 2 naming file and field", "./cmd/slogate", ["TestEditedResultIsBadInput"]),
+    ("machine", "kill -9 during a write leaves *.tmp files", "the next write removes its own stale temporary files", "./results", ["TestWriteRemovesStaleTemporaryFiles", "TestHistoryAppendRemovesLeftovers"]),
+    # --- the bundled guard (a security component)
+    ("guard", "upstream sends a body on HEAD/204 or an unsolicited response", "never reaches the next client; such connections are not reused", "./guardstub/guard", ["TestStrayUpstreamBytesNeverReachTheNextClient"]),
+    ("guard", "/metrics scraped with 100k clients tracked", "a scrape is O(metrics), not O(clients)", "./guardstub/guard", ["TestScrapeDoesNotWalkTheClientTable"]),
+    ("guard", "malformed chunk sizes from a client", "400, not 502", "./guardstub/guard", ["TestMalformedChunkedBodyIs400NotUpstreamError"]),
+    ("guard", "request body trickled at 1 B/100 ms", "cut with 408 by BODY_READ_TIMEOUT_SECONDS", "./guardstub/guard", ["TestTricklingBodyIsCutByBodyReadTimeout"]),
+    ("guard", "X-Forwarded-For from an untrusted peer", "said once, with how to trust it", "./guardstub/guard", ["TestUntrustedXForwardedForIsNotedOnce"]),
+    # --- the bundled IOC service
+    ("ioc", "one client creating MCP sessions in a loop", "capped per client and in all, with a clear JSON-RPC error; closed sessions free their slot", "./guardstub/ioc", ["TestMCPSessionsPerClientCap", "TestMCPSessionsTotalCap", "TestMCPIdleSessionFreesSlot"]),
+    ("ioc", "MCP tools/call with \"arguments\": null", "an error answer, the service stays up", "./guardstub/ioc", ["TestMCPNullArguments"]),
 ]
 
 
