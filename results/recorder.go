@@ -281,6 +281,18 @@ func (r *Recorder) Snapshot() (requests int64, p99Ms, errorRate, blockRate float
 	return n, QuantileMs(r.run.latency, 99), float64(r.run.errors) / float64(n), float64(r.run.blocked) / float64(n)
 }
 
+// SetPhaseDuration sets how long phase i lasted when that is known only at
+// the end (a k6 closed-model executor runs until its iterations are done).
+func (r *Recorder) SetPhaseDuration(i int, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i >= 0 && i < len(r.plan.Phases) {
+		phases := append([]PhaseSpec(nil), r.plan.Phases...) // the caller's plan stays as it was
+		phases[i].Duration = d
+		r.plan.Phases = phases
+	}
+}
+
 // Finish describes the run's end to the recorder.
 type Finish struct {
 	Scenario    string

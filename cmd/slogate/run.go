@@ -208,7 +208,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 // the exit code.
 // store, when set, appends the evaluated result to the history.
 func finish(stdout io.Writer, res *results.Result, set *slo.Set, baseline *results.Result, out, format string, store func(*results.Result) string, reports []string) error {
-	rep := slo.Evaluate(res, set, evalOptions(baseline, res))
+	rep := slo.EvaluateWithThresholds(res, set, evalOptions(baseline, res))
 	res.SLO = &rep
 	stored := ""
 	if store != nil {
