@@ -510,3 +510,59 @@ export default function () { http.get(__ENV.BASE_URL + '/slow'); }
 		t.Errorf("partial %v verdict %s thresholds %+v", res.Partial, res.SLO.Verdict, res.ScriptThresholds)
 	}
 }
+
+// A one-iteration script: the result's duration is what ran (not k6's
+// 10 m maxDuration), the planned requests are unknown (closed model), no
+// vegeta worker cap is claimed, and the target is the script's URL.
+func TestK6ScriptMetadata(t *testing.T) {
+	srv := scriptTarget(t)
+	script := k6File(t, "one.js", `
+import http from 'k6/http';
+export default function () { http.get(__ENV.BASE_URL + '/ok'); }
+`)
+	out, stderr, code := runBin(t, []string{"BASE_URL=" + srv.URL}, "run", "--engine", "k6", "--script", script, "--format", "json", "-q", "--no-history")
+	if code != ExitInconclusive { // one request cannot judge the default percentiles
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	res := decodeResult(t, out)
+	g := res.Generator
+	if res.DurationS > 5 || res.Summary.Requests != 1 || g.PlannedReqs != 0 || g.MaxWorkers != 0 || g.Saturated ||
+		res.Environment.Target != srv.URL || res.Summary.RequestRateRPS < 0.2 {
+		t.Errorf("duration %.3f s, %d requests at %.3f/s, generator %+v, target %q", res.DurationS, res.Summary.Requests, res.Summary.RequestRateRPS, g, res.Environment.Target)
+	}
+	var text bytes.Buffer
+	if err := results.WriteText(&text, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"asked 0.0", "workers", "sent on schedule", "no-target.invalid"} {
+		if strings.Contains(text.String(), bad) {
+			t.Errorf("text report says %q:\n%s", bad, text.String())
+		}
+	}
+}
+
+// A vegeta and a k6 run of one target do not measure latency alike
+// (intended send vs actual send): compare refuses them with exit 3 and
+// says why, and --force compares them with that warning, never silently.
+func TestCompareAcrossEnginesRefused(t *testing.T) {
+	srv := target(t, 5*time.Millisecond, 0)
+	scen := scenarioFile(t, srv.URL, 100, "2s")
+	dir := t.TempDir()
+	files := map[string]string{}
+	for _, engine := range []string{"vegeta", "k6"} {
+		files[engine] = filepath.Join(dir, engine+".json")
+		out, stderr, code := runBin(t, nil, "run", scen, "--engine", engine, "--slo", k6File(t, "slo.yaml", "- {metric: p50, threshold: \"< 1s\"}\n"),
+			"--out", files[engine], "-q", "--no-history")
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", engine, code, out, stderr)
+		}
+	}
+	out, stderr, code := runBin(t, nil, "compare", files["vegeta"], files["k6"], "--format", "json")
+	if code != ExitInconclusive || !strings.Contains(stderr, `engine differs: "vegeta" vs "k6"`) || !strings.Contains(stderr, "intended send") {
+		t.Fatalf("compare vegeta vs k6: exit %d, want %d with the engine named\n%s\n%s", code, ExitInconclusive, out, stderr)
+	}
+	out, stderr, code = runBin(t, nil, "compare", files["vegeta"], files["k6"], "--format", "json", "--force")
+	if code != 0 || !strings.Contains(out, "compared with --force although engine differs") {
+		t.Fatalf("compare --force: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
