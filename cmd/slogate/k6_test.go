@@ -566,3 +566,28 @@ func TestCompareAcrossEnginesRefused(t *testing.T) {
 		t.Fatalf("compare --force: exit %d\n%s\n%s", code, out, stderr)
 	}
 }
+
+// k6's help names the command the user typed: its examples work as shown.
+// A k6 script given to `slogate run` as a scenario is refused with how to
+// run it, not with a YAML error.
+func TestK6HelpAndScriptHint(t *testing.T) {
+	out, stderr, code := runBin(t, nil, "k6", "run", "--help")
+	if code != 0 || !strings.Contains(out, "slogate k6 run -u 5 -i 10 script.js") || strings.Contains(out, "  slogate run ") {
+		t.Errorf("slogate k6 run --help: exit %d\n%s\n%s", code, out, stderr)
+	}
+	link := filepath.Join(t.TempDir(), "k6")
+	if err := os.Symlink(slogateBin, link); err != nil {
+		t.Fatal(err)
+	}
+	b, err := exec.Command(link, "run", "--help").Output()
+	if err != nil || !strings.Contains(string(b), "\n  k6 run -u 5 -i 10 script.js") || strings.Contains(string(b), "slogate") {
+		t.Errorf("k6 run --help via symlink: %v\n%s", err, b)
+	}
+
+	script := k6File(t, "script.js", "import http from 'k6/http';\nexport default function () {}\n")
+	out, stderr, code = runBin(t, nil, "run", script)
+	if code != ExitBadInput || !strings.Contains(stderr, "is a k6 script") || !strings.Contains(stderr, "slogate k6 run "+script) ||
+		!strings.Contains(stderr, "--engine k6 --script "+script) || strings.Contains(stderr, "yaml") {
+		t.Errorf("slogate run script.js: exit %d\n%s\n%s", code, out, stderr)
+	}
+}

@@ -100,6 +100,9 @@ func loadRunScenario(args []string, f *runFlags) (*scenarios.Scenario, error) {
 		}
 		return scenarios.Adhoc(f.target, f.rate, f.duration)
 	}
+	if err := k6ScriptHint(args[0]); err != nil {
+		return nil, err
+	}
 	s, err := scenarios.Resolve(args[0])
 	if err != nil {
 		return nil, err
