@@ -129,6 +129,7 @@ func (a *scopeAcc) add(s *Summary, hs HistogramSet, seconds float64) error {
 	a.sum.BlockedCount += s.BlockedCount
 	a.sum.ErrorCount += s.ErrorCount
 	a.sum.Censored += s.Censored
+	a.sum.Cancelled += s.Cancelled
 	a.sum.BytesIn += s.BytesIn
 	a.sum.BytesOut += s.BytesOut
 	for k, v := range s.StatusCodes {

@@ -71,6 +71,10 @@ type Sample struct {
 	BytesIn        int64
 	BytesOut       int64
 	Censored       bool
+	// Cancelled marks a request the user's interruption (Ctrl-C) cut
+	// short: not the target's error. It is counted apart (Summary.Cancelled)
+	// and in no rate, histogram or interval.
+	Cancelled bool
 }
 
 const maxDistinctErrors = 50
@@ -80,6 +84,7 @@ type scope struct {
 	success, blocked, errors   int64
 	bytesIn, bytesOut          int64
 	censored                   int64
+	cancelled                  int64
 	status                     map[int]int64
 	errs                       map[string]int64
 }
@@ -92,6 +97,10 @@ func newScope() *scope {
 }
 
 func (s *scope) add(x *Sample) {
+	if x.Cancelled {
+		s.cancelled++
+		return
+	}
 	recordDuration(s.latency, x.Latency)
 	if !x.Censored {
 		recordDuration(s.service, x.ServiceLatency)
@@ -138,6 +147,7 @@ func (s *scope) summary(seconds, targetRate float64) Summary {
 		StatusCodes:      map[string]int64{},
 		Errors:           map[string]int64{},
 		Censored:         s.censored,
+		Cancelled:        s.cancelled,
 		BytesIn:          s.bytesIn,
 		BytesOut:         s.bytesOut,
 	}
@@ -220,6 +230,9 @@ func (r *Recorder) Record(x Sample) {
 	r.run.add(&x)
 	if x.Endpoint >= 0 && x.Endpoint < len(r.endpoints) {
 		r.endpoints[x.Endpoint].add(&x)
+	}
+	if x.Cancelled {
+		return
 	}
 	r.addInterval(&x)
 }

@@ -71,8 +71,11 @@ type Summary struct {
 	// Censored counts requests still unsent when the run's drain deadline
 	// passed; each was recorded as an error with latency (cutoff − due).
 	Censored int64 `json:"censored"`
-	BytesIn  int64 `json:"bytes_in"`
-	BytesOut int64 `json:"bytes_out"`
+	// Cancelled counts requests in flight when the user interrupted the
+	// run (Ctrl-C): not target errors, so in no rate and not in Requests.
+	Cancelled int64 `json:"cancelled,omitempty"`
+	BytesIn   int64 `json:"bytes_in"`
+	BytesOut  int64 `json:"bytes_out"`
 }
 
 // Phase is a Summary for one phase of the load profile.

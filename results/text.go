@@ -42,6 +42,9 @@ func WriteText(w io.Writer, r *Result) error {
 	if s.Censored > 0 {
 		fmt.Fprintf(w, " · %d censored", s.Censored)
 	}
+	if s.Cancelled > 0 {
+		fmt.Fprintf(w, " · %d cancelled by the interruption (not counted)", s.Cancelled)
+	}
 	fmt.Fprintln(w)
 	if len(s.StatusCodes) > 0 {
 		fmt.Fprintf(w, "status codes: %s\n", countLine(s.StatusCodes))

@@ -110,7 +110,8 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 	// (k6 #763). The script's thresholds stay on: they gate the run, and
 	// the output trims k6's sinks to the metrics that carry one
 	// (thresholds.go).
-	args := []string{"k6", "run", "--quiet", "--no-color", "--summary-mode=disabled",
+	// No REST API either: two runs at once would both bind its port.
+	args := []string{"k6", "run", "--quiet", "--no-color", "--summary-mode=disabled", "--address=",
 		"--out", OutputName + "=" + resultPath, script}
 
 	cmd := exec.Command(bin, args...)

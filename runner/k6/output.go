@@ -82,7 +82,21 @@ type Output struct {
 	phaseEnd []time.Time
 	// origins are the scheme://host of the requests (at most maxOrigins).
 	origins []string
+	// cancelled holds the requests k6 cancelled ("context canceled"):
+	// when the user interrupted the run they are not the target's errors
+	// (Sample.Cancelled), otherwise (an iteration cut at gracefulStop) they
+	// are. Only in-flight requests are cancelled, at most one per VU.
+	cancelled []pendingSample
 }
+
+type pendingSample struct {
+	x        results.Sample
+	endpoint string // an extra endpoint's name, "" if none
+}
+
+// maxPendingCancelled bounds the cancelled requests held until the end;
+// past it they are recorded as errors at once.
+const maxPendingCancelled = 100_000
 
 var (
 	_ output.Output                = &Output{}
@@ -312,16 +326,18 @@ func (o *Output) record(s metrics.Sample) {
 	if !ok {
 		endpoint, _ = s.Tags.Get("name")
 	}
+	extra := ""
 	if i, ok := o.endpoints[endpoint]; ok {
 		x.Endpoint = i
 	} else if endpoint != "" && (x.Phase < 0 || !o.plan.Phases[x.Phase].Warmup) {
-		o.extraRecorder(endpoint).Record(results.Sample{
-			Phase: -1, Endpoint: 0, Due: x.Due, Latency: x.Latency, ServiceLatency: x.ServiceLatency,
-			Status: x.Status, Error: x.Error, Outcome: x.Outcome,
-		})
+		extra = endpoint
 	}
-	o.rec.Record(x)
 	o.sent++
+	if transportErr && strings.Contains(x.Error, "context canceled") && len(o.cancelled) < maxPendingCancelled {
+		o.cancelled = append(o.cancelled, pendingSample{x, extra})
+		return
+	}
+	o.recordSample(x, extra)
 	if end := s.Time; end.After(o.last) {
 		o.last = end
 	}
@@ -331,6 +347,18 @@ func (o *Output) record(s metrics.Sample) {
 	if len(o.origins) < maxOrigins {
 		o.noteOrigin(s)
 	}
+}
+
+// recordSample records x in the run's recorder and, for an endpoint that
+// is not in the scenario, in that endpoint's own recorder.
+func (o *Output) recordSample(x results.Sample, extra string) {
+	if extra != "" {
+		o.extraRecorder(extra).Record(results.Sample{
+			Phase: -1, Endpoint: 0, Due: x.Due, Latency: x.Latency, ServiceLatency: x.ServiceLatency,
+			Status: x.Status, Error: x.Error, Outcome: x.Outcome, Cancelled: x.Cancelled,
+		})
+	}
+	o.rec.Record(x)
 }
 
 // extraRecorder returns the recorder of an endpoint that is not in the
@@ -355,13 +383,13 @@ func (o *Output) extraRecorder(name string) *results.Recorder {
 // thresholds failed (at the end, or stopped by abortOnFail) is not partial:
 // the failed thresholds in the result are its verdict.
 func (o *Output) StopWithTestError(testRunErr error) error {
-	return o.finish(testRunErr != nil && !stoppedByThresholds(testRunErr))
+	return o.finish(testRunErr != nil && !stoppedByThresholds(testRunErr), stoppedByUser(testRunErr))
 }
 
 // Stop implements output.Output.
-func (o *Output) Stop() error { return o.finish(false) }
+func (o *Output) Stop() error { return o.finish(false, false) }
 
-func (o *Output) finish(partial bool) error {
+func (o *Output) finish(partial, byUser bool) error {
 	if o.flusher != nil {
 		o.flusher.Stop() // flushes one last time
 	}
@@ -371,6 +399,11 @@ func (o *Output) finish(partial bool) error {
 		return nil
 	}
 	o.stopped = true
+	for _, p := range o.cancelled {
+		p.x.Cancelled = byUser
+		o.recordSample(p.x, p.endpoint)
+	}
+	o.cancelled = nil
 	res := o.result(partial)
 	if err := results.Write(o.path, res); err != nil {
 		return fmt.Errorf("slogate output: %w", err)

@@ -234,6 +234,13 @@ func thresholdValue(sink metrics.Sink, source string, elapsed time.Duration) (fl
 	return 0, false
 }
 
+// stoppedByUser reports whether the user interrupted the run (a signal,
+// which is how the engine forwards Ctrl-C to k6).
+func stoppedByUser(err error) bool {
+	var ar errext.HasAbortReason
+	return errors.As(err, &ar) && ar.AbortReason() == errext.AbortedByUser
+}
+
 // stoppedByThresholds reports whether k6 ended the run because of its
 // thresholds (abortOnFail during the run, or failed thresholds at the end):
 // the run finished as far as the script asked, and the failure is a
