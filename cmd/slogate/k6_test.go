@@ -552,8 +552,8 @@ func TestCompareAcrossEnginesRefused(t *testing.T) {
 	for _, engine := range []string{"vegeta", "k6"} {
 		files[engine] = filepath.Join(dir, engine+".json")
 		out, stderr, code := runBin(t, nil, "run", scen, "--engine", engine, "--slo", k6File(t, "slo.yaml", "- {metric: p50, threshold: \"< 1s\"}\n"),
-			"--out", files[engine], "-q", "--no-history")
-		if code != 0 {
+			"--out", files[engine], "-q", "--no-history", "--max-workers", "100")
+		if code != 0 && code != ExitInconclusive { // a busy machine may drop an iteration: still a result to compare
 			t.Fatalf("%s: exit %d\n%s\n%s", engine, code, out, stderr)
 		}
 	}

@@ -111,8 +111,13 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 	// the output trims k6's sinks to the metrics that carry one
 	// (thresholds.go).
 	// No REST API either: two runs at once would both bind its port.
-	args := []string{"k6", "run", "--quiet", "--no-color", "--summary-mode=disabled", "--address=",
-		"--out", OutputName + "=" + resultPath, script}
+	args := []string{"k6", "run", "--quiet", "--no-color", "--summary-mode=disabled", "--address="}
+	if job.Script == "" {
+		// A generated script has no thresholds: without them and without
+		// the summary k6 runs no metrics engine at all.
+		args = append(args, "--no-thresholds")
+	}
+	args = append(args, "--out", OutputName+"="+resultPath, script)
 
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
