@@ -75,7 +75,6 @@ type Output struct {
 	builtin          *metrics.BuiltinMetrics
 	thresholdParents map[string]bool
 	thresholdMetrics map[string]*metrics.Metric
-	swappedSinks     int
 
 	// phaseEnd is when each phase's last request ended: the measured
 	// duration of a closed-model phase, whose length k6 does not plan.
@@ -128,7 +127,7 @@ func (o *Output) Start() error {
 		return err
 	}
 	o.prepareThresholds()
-	o.swappedSinks = o.trimSinks()
+	o.trimSinks()
 	f, err := output.NewPeriodicFlusher(100*time.Millisecond, o.flush)
 	if err != nil {
 		return err

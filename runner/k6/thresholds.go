@@ -66,18 +66,16 @@ func (c *countSink) IsEmpty() bool { return c.n == 0 }
 // trimSinks swaps the Trend sinks of built-in metrics and sub-metrics that
 // carry no threshold for counting sinks. Called from Start: k6 has parsed
 // the thresholds and created their sub-metrics, and no sample flows yet.
-func (o *Output) trimSinks() int {
+func (o *Output) trimSinks() {
 	if o.builtin == nil || !o.summaryOff() {
-		return 0
+		return
 	}
-	swapped := 0
 	swap := func(m *metrics.Metric) {
 		if m == nil || m.Type != metrics.Trend || len(m.Thresholds.Thresholds) > 0 {
 			return
 		}
 		if _, ok := m.Sink.(*metrics.TrendSink); ok {
 			m.Sink = &countSink{}
-			swapped++
 		}
 	}
 	v := reflect.ValueOf(o.builtin).Elem()
@@ -93,7 +91,6 @@ func (o *Output) trimSinks() int {
 			swap(sm.Metric)
 		}
 	}
-	return swapped
 }
 
 // noteThresholdMetric remembers the registry metric of a sample whose
