@@ -244,6 +244,9 @@ func (r *Recorder) Record(x Sample) {
 	if x.Endpoint >= 0 && x.Endpoint < len(r.endpoints) {
 		r.endpoints[x.Endpoint].add(&x)
 	}
+	if x.Cancelled {
+		return
+	}
 	r.addInterval(&x)
 }
 
@@ -323,6 +326,18 @@ func (r *Recorder) GeneratorFaults() (int64, string) {
 		}
 	}
 	return n, msg
+}
+
+// SetPhaseDuration sets how long phase i lasted when that is known only at
+// the end (a k6 closed-model executor runs until its iterations are done).
+func (r *Recorder) SetPhaseDuration(i int, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i >= 0 && i < len(r.plan.Phases) {
+		phases := append([]PhaseSpec(nil), r.plan.Phases...) // the caller's plan stays as it was
+		phases[i].Duration = d
+		r.plan.Phases = phases
+	}
 }
 
 // Finish describes the run's end to the recorder.

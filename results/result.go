@@ -32,6 +32,9 @@ type Result struct {
 	Intervals   []Interval  `json:"intervals"`
 	Histograms  Histograms  `json:"histograms"`
 	SLO         *SLOReport  `json:"slo,omitempty"`
+	// ScriptThresholds are a k6 script's own thresholds with k6's verdict
+	// (k6 engine and --out slogate only; see ScriptThreshold).
+	ScriptThresholds []ScriptThreshold `json:"k6_thresholds,omitempty"`
 }
 
 // Latency percentiles in milliseconds.

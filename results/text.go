@@ -16,15 +16,29 @@ func WriteText(w io.Writer, r *Result) error {
 		partial = " (PARTIAL: interrupted)"
 	}
 	fmt.Fprintf(w, "scenario %s · engine %s · %.1f s · target %s%s\n", r.Scenario, r.Engine, r.DurationS, r.Environment.Target, partial)
-	fmt.Fprintf(w, "requests %d · asked %.1f req/s · sent %.1f req/s · answered %.1f req/s\n",
-		s.Requests, s.TargetRateRPS, s.RequestRateRPS, s.ThroughputRPS)
+	asked := fmt.Sprintf("%.1f req/s", s.TargetRateRPS)
+	if r.Generator.PlannedReqs == 0 {
+		asked = "unknown (closed model: the script's VUs decide)"
+	}
+	fmt.Fprintf(w, "requests %d · asked %s · sent %.1f req/s · answered %.1f req/s\n",
+		s.Requests, asked, s.RequestRateRPS, s.ThroughputRPS)
 	fmt.Fprintf(w, "outcomes: success %s · blocked %s · error %s\n", pct(s.SuccessRate), pct(s.BlockRate), pct(s.ErrorRate))
 	fmt.Fprintf(w, "latency from intended send (ms): %s\n", latencyLine(s.LatencyMs))
 	fmt.Fprintf(w, "service latency (ms):            %s\n", latencyLine(s.ServiceLatencyMs))
 	fmt.Fprintf(w, "send lateness (ms):              p50 %s  p99 %s  max %s\n", num(s.LatenessMs.P50), num(s.LatenessMs.P99), num(s.LatenessMs.Max))
 	g := &r.Generator
-	fmt.Fprintf(w, "generator: max %d workers · %.1f%% sent on schedule · all workers busy for %.1f%% of requests",
-		g.MaxWorkers, 100*g.AchievedRatio, 100*g.PinnedFraction)
+	switch {
+	case g.MaxWorkers == 0 && g.PlannedReqs == 0: // a k6 script's closed model
+		fmt.Fprintf(w, "generator: k6 script (VUs and iterations set by the script; planned requests unknown)")
+	case g.MaxWorkers == 0: // a k6 script's arrival-rate executors
+		fmt.Fprintf(w, "generator: k6 script · %.1f%% of %d planned iterations started on schedule", 100*g.AchievedRatio, g.PlannedReqs)
+	default:
+		fmt.Fprintf(w, "generator: max %d workers · %.1f%% sent on schedule · all workers busy for %.1f%% of requests",
+			g.MaxWorkers, 100*g.AchievedRatio, 100*g.PinnedFraction)
+	}
+	if g.DroppedIterations > 0 {
+		fmt.Fprintf(w, " · k6 dropped %d iterations", g.DroppedIterations)
+	}
 	if s.Censored > 0 {
 		fmt.Fprintf(w, " · %d censored", s.Censored)
 	}

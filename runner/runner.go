@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slogate/slogate/results"
+	k6engine "github.com/slogate/slogate/runner/k6"
 	"github.com/slogate/slogate/runner/plan"
 	vegetaengine "github.com/slogate/slogate/runner/vegeta"
 	"github.com/slogate/slogate/scenarios"
@@ -202,14 +203,21 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	}
 	if stats.Result != nil {
 		res := stats.Result
-		if opts.Script != "" && res.Generator.PlannedReqs > 0 {
-			// A user's own script: its schedule is k6's, not the placeholder's.
-			gen.PlannedReqs = res.Generator.PlannedReqs
+		if opts.Script != "" {
+			// A user's own script: its executors decide the load, not the
+			// placeholder's schedule or worker cap. The output planned what
+			// k6 plans (arrival-rate executors; 0 = unknown for a closed
+			// model) and made the run saturated if k6 dropped iterations.
+			gen = res.Generator
 		}
 		res.Generator = gen
-		k6Version := res.Environment.K6
+		k6Version, scriptTarget := res.Environment.K6, res.Environment.Target
 		res.Environment = Environment(s.Hash, targetName(s, baseURL), s.Target.Service)
 		res.Environment.K6 = k6Version
+		if opts.Script != "" && baseURL == k6engine.NoTarget {
+			// No --target: the script's own URLs are the target.
+			res.Environment.Target = scriptTarget
+		}
 		res.Environment.TargetEnv = s.Target.Env
 		return res, nil
 	}

@@ -71,8 +71,11 @@ func (e *MismatchError) Error() string {
 }
 
 // Mismatches lists why the runs are not comparable: a different scenario
-// (name or content hash) or a different environment (OS, architecture, CPU
-// model or count). Every run is checked against the first base run.
+// (name or content hash), a different environment (OS, architecture, CPU
+// model or count) or a different engine (engines do not measure latency
+// alike: vegeta from the intended send, k6 from the actual send, so a
+// vegeta-vs-k6 delta is the send lateness, not the service). Every run is
+// checked against the first base run.
 func Mismatches(base, cur []*results.Result) []string {
 	if len(base) == 0 {
 		return nil
@@ -80,6 +83,7 @@ func Mismatches(base, cur []*results.Result) []string {
 	ref := base[0]
 	seen := map[string]bool{}
 	var reasons []string
+	engines := false
 	add := func(field, a, b string) {
 		if a == b {
 			return
@@ -97,9 +101,20 @@ func Mismatches(base, cur []*results.Result) []string {
 		add("architecture", ref.Environment.Arch, r.Environment.Arch)
 		add("CPU model", ref.Environment.CPUModel, r.Environment.CPUModel)
 		add("CPU count", fmt.Sprint(ref.Environment.CPUs), fmt.Sprint(r.Environment.CPUs))
+		if ref.Engine != "" && r.Engine != "" && ref.Engine != r.Engine {
+			add("engine", ref.Engine, r.Engine)
+			engines = true
+		}
+	}
+	if engines {
+		reasons = append(reasons, engineWhy)
 	}
 	return reasons
 }
+
+// engineWhy explains an engine mismatch.
+const engineWhy = "engines measure latency differently: vegeta from the intended send (service latency + send lateness), " +
+	"k6 from the actual send (no send lateness); compare runs of one engine"
 
 // Compare diffs NEW runs against BASE runs, per metric (CompareMetrics) and
 // per scope (the run, every measured phase and every endpoint present in
@@ -147,9 +162,6 @@ func Compare(base, cur []*results.Result, opts CompareOptions) (*results.Compari
 	}
 	cmp.Warnings = append(cmp.Warnings, reliabilityWarnings("base", base)...)
 	cmp.Warnings = append(cmp.Warnings, reliabilityWarnings("new", cur)...)
-	if base[0].Engine != "" && cur[0].Engine != "" && base[0].Engine != cur[0].Engine {
-		cmp.Warnings = append(cmp.Warnings, fmt.Sprintf("engines differ (%s vs %s): they measure the same way but schedule differently", base[0].Engine, cur[0].Engine))
-	}
 
 	scopes := commonScopes(append(append([]*results.Result{}, base...), cur...))
 	single := len(base) == 1 && len(cur) == 1

@@ -32,7 +32,7 @@ func newCheckCmd() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			rep := slo.Evaluate(res, set, evalOptions(baseline, res))
+			rep := slo.EvaluateWithThresholds(res, set, evalOptions(baseline, res))
 			res.SLO = &rep
 			out := cmd.OutOrStdout()
 			switch format {

@@ -300,3 +300,294 @@ func TestK6Interrupt(t *testing.T) {
 		t.Errorf("partial %v, %d requests, %.1f s", res.Partial, res.Summary.Requests, res.DurationS)
 	}
 }
+
+// scriptTarget serves the k6 example-style scripts: /ok answers at once,
+// /slow after 30 ms, /flaky answers 500 to every third request, POST /login
+// 200 with a token.
+func scriptTarget(t *testing.T) *httptest.Server {
+	var flaky atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, _ *http.Request) {
+		time.Sleep(30 * time.Millisecond)
+		_, _ = w.Write([]byte("slow"))
+	})
+	mux.HandleFunc("/flaky", func(w http.ResponseWriter, _ *http.Request) {
+		if flaky.Add(1)%3 == 0 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"token":"t"}`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// k6Scripts are short scripts in the style of k6's examples/ (custom Rate
+// metrics with thresholds, stages, batch, groups, tags, sub-metric
+// thresholds), each with the verdict stock k6 gives it.
+var k6Scripts = []struct {
+	name string
+	fail bool // stock k6 exits 99
+	text string
+}{
+	{"custom-rate-fails", true, `
+import http from 'k6/http';
+import { Rate } from 'k6/metrics';
+const failedRequests = new Rate('failed_requests');
+export const options = {
+  vus: 2, duration: '2s',
+  thresholds: { failed_requests: ['rate<0.1'], http_req_duration: ['p(95)<2000'] },
+};
+export default function () {
+  const res = http.get(__ENV.BASE_URL + '/flaky');
+  failedRequests.add(res.status !== 200);
+}
+`},
+	{"stages-pass", false, `
+import http from 'k6/http';
+import { check, sleep } from 'k6';
+export const options = {
+  stages: [ { duration: '1s', target: 3 }, { duration: '1s', target: 1 } ],
+  thresholds: { http_req_duration: ['p(95)<2000', 'avg<1000'], http_req_failed: ['rate<0.01'], checks: ['rate>0.99'] },
+};
+export default function () {
+  const res = http.get(__ENV.BASE_URL + '/ok');
+  check(res, { 'status is 200': (r) => r.status === 200 });
+  sleep(0.02);
+}
+`},
+	{"batch-submetric-fails", true, `
+import http from 'k6/http';
+export const options = {
+  scenarios: { batches: { executor: 'constant-arrival-rate', rate: 20, timeUnit: '1s', duration: '2s', preAllocatedVUs: 10, maxVUs: 20 } },
+  thresholds: { 'http_req_duration{name:slow}': ['p(90)<10'], 'http_req_duration{name:ok}': ['p(90)<2000'] },
+};
+export default function () {
+  http.batch([
+    ['GET', __ENV.BASE_URL + '/ok', null, { tags: { name: 'ok' } }],
+    ['GET', __ENV.BASE_URL + '/slow', null, { tags: { name: 'slow' } }],
+  ]);
+}
+`},
+	{"groups-tags-pass", false, `
+import http from 'k6/http';
+import { check, group } from 'k6';
+import { Counter, Trend } from 'k6/metrics';
+const logins = new Counter('logins');
+const loginTime = new Trend('login_time', true);
+export const options = {
+  iterations: 30, vus: 3,
+  thresholds: {
+    'http_req_duration{group:::home}': ['p(99)<2000'],
+    'http_reqs{my_tag:login}': ['count>=30'],
+    logins: ['count>=30'],
+    login_time: ['p(95)<2000'],
+    checks: ['rate==1'],
+  },
+};
+export default function () {
+  group('home', function () { check(http.get(__ENV.BASE_URL + '/ok'), { 'home 200': (r) => r.status === 200 }); });
+  group('login', function () {
+    const res = http.post(__ENV.BASE_URL + '/login', JSON.stringify({ user: 'u' }), { tags: { my_tag: 'login' } });
+    check(res, { 'token': (r) => r.json('token') === 't' });
+    logins.add(1);
+    loginTime.add(res.timings.duration);
+  });
+}
+`},
+}
+
+// A script's own thresholds gate the run the same way in all three ways
+// of running it: stock k6 (slogate k6 run: exit 99 on a failed
+// threshold), slogate run --engine k6 --script (exit 1, the thresholds
+// listed as objectives with k6's verdict and value) and --out slogate=
+// gated by slogate check (exit 1; a failed threshold is not "partial").
+func TestK6ScriptThresholdsGate(t *testing.T) {
+	srv := scriptTarget(t)
+	env := []string{"BASE_URL=" + srv.URL}
+	for _, sc := range k6Scripts {
+		t.Run(sc.name, func(t *testing.T) {
+			script := k6File(t, sc.name+".js", sc.text)
+			wantK6, wantSlogate := 0, 0
+			if sc.fail {
+				wantK6, wantSlogate = 99, ExitFail
+			}
+			_, stderr, code := runBin(t, env, "k6", "run", "--quiet", script)
+			if code != wantK6 {
+				t.Fatalf("stock k6: exit %d, want %d\n%s", code, wantK6, stderr)
+			}
+
+			out, stderr, code := runBin(t, env, "run", "--engine", "k6", "--script", script, "--format", "json", "-q", "--no-history")
+			if code != wantSlogate {
+				t.Fatalf("slogate run --script: exit %d, want %d\n%s\n%s", code, wantSlogate, out, stderr)
+			}
+			res := decodeResult(t, out)
+			checkThresholdObjectives(t, res, sc.fail)
+
+			file := filepath.Join(t.TempDir(), "r.json")
+			_, stderr, code = runBin(t, env, "k6", "run", "--quiet", "--out", "slogate="+file, script)
+			if code != wantK6 {
+				t.Fatalf("k6 run --out slogate: exit %d, want %d\n%s", code, wantK6, stderr)
+			}
+			out, stderr, code = runBin(t, nil, "check", file, "--format", "json")
+			if code != wantSlogate {
+				t.Fatalf("slogate check of --out slogate: exit %d, want %d\n%s\n%s", code, wantSlogate, out, stderr)
+			}
+			stored, err := results.Read(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored.Partial {
+				t.Errorf("--out slogate: a finished run is stored as partial")
+			}
+			if len(stored.ScriptThresholds) != len(res.ScriptThresholds) {
+				t.Errorf("--out slogate recorded %d thresholds, --script %d", len(stored.ScriptThresholds), len(res.ScriptThresholds))
+			}
+		})
+	}
+}
+
+// checkThresholdObjectives asserts that every threshold of the script is an
+// objective "k6: ..." with a value, and that at least one failed iff fail.
+func checkThresholdObjectives(t *testing.T, res *results.Result, fail bool) {
+	t.Helper()
+	if res.SLO == nil || len(res.ScriptThresholds) == 0 {
+		t.Fatalf("no k6 thresholds in the result: slo %+v thresholds %+v", res.SLO, res.ScriptThresholds)
+	}
+	anyFailed := false
+	n := 0
+	for _, o := range res.SLO.Objectives {
+		if !strings.HasPrefix(o.Name, "k6: ") {
+			continue
+		}
+		n++
+		if o.Verdict == "fail" {
+			anyFailed = true
+		}
+		if o.Detail == "no samples of the metric" {
+			t.Errorf("%s: no value", o.Name)
+		}
+	}
+	if n != len(res.ScriptThresholds) || anyFailed != fail {
+		t.Errorf("%d k6 objectives for %d thresholds, any failed %v (want %v): %+v", n, len(res.ScriptThresholds), anyFailed, fail, res.SLO.Objectives)
+	}
+	for _, th := range res.ScriptThresholds {
+		if th.Metric == "failed_requests" && (th.Value == nil || math.Abs(*th.Value-1.0/3) > 0.05) {
+			t.Errorf("failed_requests rate %v, want 1/3 ± 0.05", th.Value)
+		}
+	}
+}
+
+// abortOnFail stops the run at k6's next threshold evaluation (every 2 s)
+// instead of its 30 s: exit 1, a failed (not partial, not inconclusive)
+// result whose duration is what ran.
+func TestK6AbortOnFailStopsTheRun(t *testing.T) {
+	srv := scriptTarget(t)
+	script := k6File(t, "abort.js", `
+import http from 'k6/http';
+export const options = {
+  vus: 2, duration: '30s',
+  thresholds: { http_req_duration: [{ threshold: 'p(99)<1', abortOnFail: true }] },
+};
+export default function () { http.get(__ENV.BASE_URL + '/slow'); }
+`)
+	start := time.Now()
+	out, stderr, code := runBin(t, []string{"BASE_URL=" + srv.URL}, "run", "--engine", "k6", "--script", script, "--format", "json", "-q", "--no-history")
+	if code != ExitFail {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, ExitFail, out, stderr)
+	}
+	res := decodeResult(t, out)
+	if took := time.Since(start); took > 25*time.Second || res.DurationS > 20 {
+		t.Errorf("abortOnFail did not stop the run: %.1f s measured, %v wall", res.DurationS, took)
+	}
+	if res.Partial || res.SLO.Verdict != "fail" || len(res.ScriptThresholds) != 1 || !res.ScriptThresholds[0].AbortOnFail {
+		t.Errorf("partial %v verdict %s thresholds %+v", res.Partial, res.SLO.Verdict, res.ScriptThresholds)
+	}
+}
+
+// A one-iteration script: the result's duration is what ran (not k6's
+// 10 m maxDuration), the planned requests are unknown (closed model), no
+// vegeta worker cap is claimed, and the target is the script's URL.
+func TestK6ScriptMetadata(t *testing.T) {
+	srv := scriptTarget(t)
+	script := k6File(t, "one.js", `
+import http from 'k6/http';
+export default function () { http.get(__ENV.BASE_URL + '/ok'); }
+`)
+	out, stderr, code := runBin(t, []string{"BASE_URL=" + srv.URL}, "run", "--engine", "k6", "--script", script, "--format", "json", "-q", "--no-history")
+	if code != ExitInconclusive { // one request cannot judge the default percentiles
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	res := decodeResult(t, out)
+	g := res.Generator
+	if res.DurationS > 5 || res.Summary.Requests != 1 || g.PlannedReqs != 0 || g.MaxWorkers != 0 || g.Saturated ||
+		res.Environment.Target != srv.URL || res.Summary.RequestRateRPS < 0.2 {
+		t.Errorf("duration %.3f s, %d requests at %.3f/s, generator %+v, target %q", res.DurationS, res.Summary.Requests, res.Summary.RequestRateRPS, g, res.Environment.Target)
+	}
+	var text bytes.Buffer
+	if err := results.WriteText(&text, res); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"asked 0.0", "workers", "sent on schedule", "no-target.invalid"} {
+		if strings.Contains(text.String(), bad) {
+			t.Errorf("text report says %q:\n%s", bad, text.String())
+		}
+	}
+}
+
+// A vegeta and a k6 run of one target do not measure latency alike
+// (intended send vs actual send): compare refuses them with exit 3 and
+// says why, and --force compares them with that warning, never silently.
+func TestCompareAcrossEnginesRefused(t *testing.T) {
+	srv := target(t, 5*time.Millisecond, 0)
+	scen := scenarioFile(t, srv.URL, 100, "2s")
+	dir := t.TempDir()
+	files := map[string]string{}
+	for _, engine := range []string{"vegeta", "k6"} {
+		files[engine] = filepath.Join(dir, engine+".json")
+		out, stderr, code := runBin(t, nil, "run", scen, "--engine", engine, "--slo", k6File(t, "slo.yaml", "- {metric: p50, threshold: \"< 1s\"}\n"),
+			"--out", files[engine], "-q", "--no-history", "--max-workers", "100")
+		if code != 0 && code != ExitInconclusive { // a busy machine may drop an iteration: still a result to compare
+			t.Fatalf("%s: exit %d\n%s\n%s", engine, code, out, stderr)
+		}
+	}
+	out, stderr, code := runBin(t, nil, "compare", files["vegeta"], files["k6"], "--format", "json")
+	if code != ExitInconclusive || !strings.Contains(stderr, `engine differs: "vegeta" vs "k6"`) || !strings.Contains(stderr, "intended send") {
+		t.Fatalf("compare vegeta vs k6: exit %d, want %d with the engine named\n%s\n%s", code, ExitInconclusive, out, stderr)
+	}
+	out, stderr, code = runBin(t, nil, "compare", files["vegeta"], files["k6"], "--format", "json", "--force")
+	if code != 0 || !strings.Contains(out, "compared with --force although engine differs") {
+		t.Fatalf("compare --force: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// k6's help names the command the user typed: its examples work as shown.
+// A k6 script given to `slogate run` as a scenario is refused with how to
+// run it, not with a YAML error.
+func TestK6HelpAndScriptHint(t *testing.T) {
+	out, stderr, code := runBin(t, nil, "k6", "run", "--help")
+	if code != 0 || !strings.Contains(out, "slogate k6 run -u 5 -i 10 script.js") || strings.Contains(out, "  slogate run ") {
+		t.Errorf("slogate k6 run --help: exit %d\n%s\n%s", code, out, stderr)
+	}
+	link := filepath.Join(t.TempDir(), "k6")
+	if err := os.Symlink(slogateBin, link); err != nil {
+		t.Fatal(err)
+	}
+	b, err := exec.Command(link, "run", "--help").Output()
+	if err != nil || !strings.Contains(string(b), "\n  k6 run -u 5 -i 10 script.js") || strings.Contains(string(b), "slogate") {
+		t.Errorf("k6 run --help via symlink: %v\n%s", err, b)
+	}
+
+	script := k6File(t, "script.js", "import http from 'k6/http';\nexport default function () {}\n")
+	out, stderr, code = runBin(t, nil, "run", script)
+	if code != ExitBadInput || !strings.Contains(stderr, "is a k6 script") || !strings.Contains(stderr, "slogate k6 run "+script) ||
+		!strings.Contains(stderr, "--engine k6 --script "+script) || strings.Contains(stderr, "yaml") {
+		t.Errorf("slogate run script.js: exit %d\n%s\n%s", code, out, stderr)
+	}
+}

@@ -99,7 +99,7 @@ func runRepeated(ctx context.Context, cmd *cobra.Command, args []string, f *runF
 			if err != nil {
 				return withCode(ExitBadInput, fmt.Errorf("run %d of %d (%s): %w", done, total, sd.label, err))
 			}
-			rep := slo.Evaluate(res, sd.set, evalOptions(sd.baseline, res))
+			rep := slo.EvaluateWithThresholds(res, sd.set, evalOptions(sd.baseline, res))
 			res.SLO = &rep
 			file := ""
 			if f.out != "" {

@@ -107,6 +107,9 @@ func loadRunScenario(args []string, f *runFlags) (*scenarios.Scenario, error) {
 		}
 		return scenarios.Adhoc(f.target, f.rate, f.duration)
 	}
+	if err := k6ScriptHint(args[0]); err != nil {
+		return nil, err
+	}
 	s, err := scenarios.Resolve(args[0])
 	if err != nil {
 		return nil, err
@@ -220,7 +223,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 // the exit code.
 // store, when set, appends the evaluated result to the history.
 func finish(stdout io.Writer, res *results.Result, set *slo.Set, baseline *results.Result, out, format string, store func(*results.Result) string, reports []string) error {
-	rep := slo.Evaluate(res, set, evalOptions(baseline, res))
+	rep := slo.EvaluateWithThresholds(res, set, evalOptions(baseline, res))
 	res.SLO = &rep
 	stored := ""
 	if store != nil {

@@ -265,12 +265,18 @@ func (linearTicks) Ticks(min, max float64) []plot.Tick {
 			step, best = m*mag, d
 		}
 	}
+	// Labels carry the step's decimals and no more: 3 × 0.2 prints 0.6,
+	// not 0.6000000000000001.
+	decimals := int(-math.Floor(math.Log10(step) + 1e-9))
+	if decimals < 0 {
+		decimals = 0
+	}
 	var ticks []plot.Tick
 	for i := math.Ceil(min / step * 2); i*step/2 <= max*(1+1e-9); i++ {
 		v := i * step / 2
 		t := plot.Tick{Value: v}
 		if math.Mod(i, 2) == 0 {
-			t.Label = strconv.FormatFloat(math.Round(v/step)*step, 'f', -1, 64)
+			t.Label = strconv.FormatFloat(math.Round(v/step)*step, 'f', decimals, 64)
 		}
 		ticks = append(ticks, t)
 	}

@@ -138,7 +138,7 @@ func writeHTML(w io.Writer, r *results.Result) error {
 	}
 	d.Cards = []card{
 		{Label: "requests", Value: fmt.Sprint(s.Requests), Sub: fmt.Sprintf("%.1f s measured", measuredSeconds(r))},
-		{Label: "answered", Value: fmt.Sprintf("%.1f/s", s.ThroughputRPS), Sub: fmt.Sprintf("asked %.1f/s", s.TargetRateRPS)},
+		{Label: "answered", Value: fmt.Sprintf("%.1f/s", s.ThroughputRPS), Sub: askedSub(r)},
 		{Label: "p50", Value: ms(s.LatencyMs.P50), Sub: "service " + ms(s.ServiceLatencyMs.P50)},
 		{Label: "p99", Value: ms(s.LatencyMs.P99), Sub: "service " + ms(s.ServiceLatencyMs.P99)},
 		{Label: "max", Value: ms(s.LatencyMs.Max), Sub: "p99.9 " + ms(s.LatencyMs.P999)},
@@ -284,12 +284,11 @@ func runDetails(r *results.Result) []keyValue {
 	kv := []keyValue{
 		{"schema", r.Schema},
 		{"host", fmt.Sprintf("%s · %s/%s · %d CPUs · %s", e.Hostname, e.OS, e.Arch, e.CPUs, e.CPUModel)},
-		{"versions", fmt.Sprintf("slogate %s · %s · vegeta %s", e.Slogate, e.GoVersion, e.Vegeta)},
+		{"versions", versionsLine(r)},
 		{"scenario hash", e.ScenarioHash},
 		{"target", strings.TrimSpace(e.Target + " " + e.TargetService)},
 		{"target env", envLine(e.TargetEnv)},
-		{"generator", fmt.Sprintf("max %d workers · %d of %d planned requests sent (%.1f%%) · all workers busy for %.1f%% of requests",
-			g.MaxWorkers, g.SentReqs, g.PlannedReqs, 100*g.AchievedRatio, 100*g.PinnedFraction)},
+		{"generator", generatorLine(g)},
 		{"send lateness", fmt.Sprintf("p50 %s · p99 %s · max %s", ms(r.Summary.LatenessMs.P50), ms(r.Summary.LatenessMs.P99), ms(r.Summary.LatenessMs.Max))},
 	}
 	if e.K6 != "" {
@@ -436,4 +435,35 @@ func newCompareTable(c *results.Comparison) *compareTable {
 		g.Rows = append(g.Rows, row)
 	}
 	return t
+}
+
+// askedSub is the "asked" line under the answered rate: a k6 script's
+// closed model plans no rate.
+func askedSub(r *results.Result) string {
+	if r.Generator.PlannedReqs == 0 {
+		return "asked: unknown (closed model)"
+	}
+	return fmt.Sprintf("asked %.1f/s", r.Summary.TargetRateRPS)
+}
+
+// versionsLine names the engine that measured the run.
+func versionsLine(r *results.Result) string {
+	e := &r.Environment
+	engine := "vegeta " + e.Vegeta
+	if r.Engine == "k6" {
+		engine = "k6 " + e.K6
+	}
+	return fmt.Sprintf("slogate %s · %s · %s", e.Slogate, e.GoVersion, engine)
+}
+
+func generatorLine(g *results.Generator) string {
+	switch {
+	case g.MaxWorkers == 0 && g.PlannedReqs == 0: // a k6 script's closed model
+		return fmt.Sprintf("k6 script · %d requests sent · planned requests unknown (closed model)", g.SentReqs)
+	case g.MaxWorkers == 0: // a k6 script's arrival-rate executors
+		return fmt.Sprintf("k6 script · %d requests sent · %.1f%% of %d planned iterations started on schedule · %d dropped",
+			g.SentReqs, 100*g.AchievedRatio, g.PlannedReqs, g.DroppedIterations)
+	}
+	return fmt.Sprintf("max %d workers · %d of %d planned requests sent (%.1f%%) · all workers busy for %.1f%% of requests",
+		g.MaxWorkers, g.SentReqs, g.PlannedReqs, 100*g.AchievedRatio, 100*g.PinnedFraction)
 }

@@ -41,8 +41,12 @@ func writeMarkdown(w io.Writer, r *results.Result) error {
 
 	b.WriteString("| requests | asked | answered | success | blocked | errors | p50 | p90 | p99 | max |\n")
 	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	fmt.Fprintf(b, "| %d | %.1f req/s | %.1f req/s | %s | %s | %s | %s | %s | %s | %s |\n\n",
-		s.Requests, s.TargetRateRPS, s.ThroughputRPS, percent(s.SuccessRate), percent(s.BlockRate), percent(s.ErrorRate),
+	asked := fmt.Sprintf("%.1f req/s", s.TargetRateRPS)
+	if r.Generator.PlannedReqs == 0 {
+		asked = "unknown (closed model)"
+	}
+	fmt.Fprintf(b, "| %d | %s | %.1f req/s | %s | %s | %s | %s | %s | %s | %s |\n\n",
+		s.Requests, asked, s.ThroughputRPS, percent(s.SuccessRate), percent(s.BlockRate), percent(s.ErrorRate),
 		ms(s.LatencyMs.P50), ms(s.LatencyMs.P90), ms(s.LatencyMs.P99), ms(s.LatencyMs.Max))
 
 	if r.SLO != nil {

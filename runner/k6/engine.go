@@ -106,11 +106,18 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 		}
 	}
 	resultPath := filepath.Join(dir, "result.json")
-	// No k6 summary and no k6 thresholds: either would route every sample
-	// into k6's Trend sinks, which keep every value (k6 #763). slogate
-	// evaluates its own objectives on the result.
-	args := []string{"k6", "run", "--quiet", "--no-color", "--summary-mode=disabled", "--no-thresholds",
-		"--out", OutputName + "=" + resultPath, script}
+	// No k6 summary: it would keep every value of every Trend metric
+	// (k6 #763). The script's thresholds stay on: they gate the run, and
+	// the output trims k6's sinks to the metrics that carry one
+	// (thresholds.go).
+	// No REST API either: two runs at once would both bind its port.
+	args := []string{"k6", "run", "--quiet", "--no-color", "--summary-mode=disabled", "--address="}
+	if job.Script == "" {
+		// A generated script has no thresholds: without them and without
+		// the summary k6 runs no metrics engine at all.
+		args = append(args, "--no-thresholds")
+	}
+	args = append(args, "--out", OutputName+"="+resultPath, script)
 
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
@@ -170,11 +177,6 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 	stats := Stats(res)
 	stats.Interrupted = stats.Interrupted || interrupted || code == exitExternalAbort
 	res.Partial = stats.Interrupted
-	if job.Script != "" {
-		// The user's script decides the load, not the job's schedule: k6
-		// reports what it could not start as dropped iterations.
-		stats.OnSchedule = max(stats.OnSchedule, job.Schedule.Total())
-	}
 	return stats, nil
 }
 

@@ -3,9 +3,11 @@ package k6
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,11 +69,39 @@ type Output struct {
 	sent      int64
 	dropped   int64
 	stopped   bool
+
+	// the script's thresholds (thresholds.go)
+	thresholds       map[string]metrics.Thresholds
+	builtin          *metrics.BuiltinMetrics
+	thresholdParents map[string]bool
+	thresholdMetrics map[string]*metrics.Metric
+
+	// phaseEnd is when each phase's last request ended: the measured
+	// duration of a closed-model phase, whose length k6 does not plan.
+	phaseEnd []time.Time
+	// origins are the scheme://host of the requests (at most maxOrigins).
+	origins []string
+	// cancelled holds the requests k6 cancelled ("context canceled"):
+	// when the user interrupted the run they are not the target's errors
+	// (Sample.Cancelled), otherwise (an iteration cut at gracefulStop) they
+	// are. Only in-flight requests are cancelled, at most one per VU.
+	cancelled []pendingSample
 }
+
+type pendingSample struct {
+	x        results.Sample
+	endpoint string // an extra endpoint's name, "" if none
+}
+
+// maxPendingCancelled bounds the cancelled requests held until the end;
+// past it they are recorded as errors at once.
+const maxPendingCancelled = 100_000
 
 var (
 	_ output.Output                = &Output{}
 	_ output.WithStopWithTestError = &Output{}
+	_ output.WithThresholds        = &Output{}
+	_ output.WithBuiltinMetrics    = &Output{}
 )
 
 // NewOutput is the output.Constructor. The configuration argument is the
@@ -96,6 +126,8 @@ func (o *Output) Start() error {
 	if err := o.setup(); err != nil {
 		return err
 	}
+	o.prepareThresholds()
+	o.trimSinks()
 	f, err := output.NewPeriodicFlusher(100*time.Millisecond, o.flush)
 	if err != nil {
 		return err
@@ -151,19 +183,21 @@ func (o *Output) setup() error {
 	}
 	o.plan.IntervalLag = lag
 	o.rec = results.NewRecorder(o.plan)
+	o.phaseEnd = make([]time.Time, len(o.plan.Phases))
 	return nil
 }
 
 // scriptPhases describes a script's own k6 scenarios as phases, ordered by
-// start time. Planned requests are known for the arrival-rate executors
-// (rate × duration / timeUnit, stages integrated as trapezoids).
+// start time. Planned requests and durations are known for the
+// arrival-rate executors (rate × duration / timeUnit, stages integrated as
+// trapezoids); for the others both are 0 (unknown) until the run ends.
 func scriptPhases(cfgs lib.ScenarioConfigs) []results.PhaseSpec {
-	et, _ := lib.NewExecutionTuple(nil, nil)
 	var out []results.PhaseSpec
 	for name, cfg := range cfgs {
+		// A closed-model executor (iterations, VUs) plans no request
+		// count and no duration (only a maxDuration): the output measures
+		// how long it ran.
 		spec := results.PhaseSpec{Name: name, Kind: cfg.GetType(), Start: cfg.GetStartTime()}
-		end, _ := lib.GetEndOffset(cfg.GetExecutionRequirements(et))
-		spec.Duration = max(end-cfg.GetStartTime()-cfg.GetGracefulStop(), 0)
 		switch c := cfg.(type) {
 		case *executor.ConstantArrivalRateConfig:
 			spec.Duration = c.Duration.TimeDuration()
@@ -206,6 +240,9 @@ func (o *Output) flush() {
 	}
 	for _, sc := range containers {
 		for _, s := range sc.GetSamples() {
+			if len(o.thresholdParents) > 0 {
+				o.noteThresholdMetric(s.Metric)
+			}
 			switch s.Metric.Name {
 			case "http_req_duration":
 				o.record(s)
@@ -288,19 +325,39 @@ func (o *Output) record(s metrics.Sample) {
 	if !ok {
 		endpoint, _ = s.Tags.Get("name")
 	}
+	extra := ""
 	if i, ok := o.endpoints[endpoint]; ok {
 		x.Endpoint = i
 	} else if endpoint != "" && (x.Phase < 0 || !o.plan.Phases[x.Phase].Warmup) {
-		o.extraRecorder(endpoint).Record(results.Sample{
-			Phase: -1, Endpoint: 0, Due: x.Due, Latency: x.Latency, ServiceLatency: x.ServiceLatency,
-			Status: x.Status, Error: x.Error, Outcome: x.Outcome,
-		})
+		extra = endpoint
 	}
-	o.rec.Record(x)
 	o.sent++
+	if transportErr && strings.Contains(x.Error, "context canceled") && len(o.cancelled) < maxPendingCancelled {
+		o.cancelled = append(o.cancelled, pendingSample{x, extra})
+		return
+	}
+	o.recordSample(x, extra)
 	if end := s.Time; end.After(o.last) {
 		o.last = end
 	}
+	if x.Phase >= 0 && s.Time.After(o.phaseEnd[x.Phase]) {
+		o.phaseEnd[x.Phase] = s.Time
+	}
+	if len(o.origins) < maxOrigins {
+		o.noteOrigin(s)
+	}
+}
+
+// recordSample records x in the run's recorder and, for an endpoint that
+// is not in the scenario, in that endpoint's own recorder.
+func (o *Output) recordSample(x results.Sample, extra string) {
+	if extra != "" {
+		o.extraRecorder(extra).Record(results.Sample{
+			Phase: -1, Endpoint: 0, Due: x.Due, Latency: x.Latency, ServiceLatency: x.ServiceLatency,
+			Status: x.Status, Error: x.Error, Outcome: x.Outcome, Cancelled: x.Cancelled,
+		})
+	}
+	o.rec.Record(x)
 }
 
 // extraRecorder returns the recorder of an endpoint that is not in the
@@ -321,15 +378,17 @@ func (o *Output) extraRecorder(name string) *results.Recorder {
 }
 
 // StopWithTestError implements output.WithStopWithTestError: an aborted or
-// interrupted test still writes its (partial) result.
+// interrupted test still writes its (partial) result. A run that k6's
+// thresholds failed (at the end, or stopped by abortOnFail) is not partial:
+// the failed thresholds in the result are its verdict.
 func (o *Output) StopWithTestError(testRunErr error) error {
-	return o.finish(testRunErr != nil)
+	return o.finish(testRunErr != nil && !stoppedByThresholds(testRunErr), stoppedByUser(testRunErr))
 }
 
 // Stop implements output.Output.
-func (o *Output) Stop() error { return o.finish(false) }
+func (o *Output) Stop() error { return o.finish(false, false) }
 
-func (o *Output) finish(partial bool) error {
+func (o *Output) finish(partial, byUser bool) error {
 	if o.flusher != nil {
 		o.flusher.Stop() // flushes one last time
 	}
@@ -339,6 +398,11 @@ func (o *Output) finish(partial bool) error {
 		return nil
 	}
 	o.stopped = true
+	for _, p := range o.cancelled {
+		p.x.Cancelled = byUser
+		o.recordSample(p.x, p.endpoint)
+	}
+	o.cancelled = nil
 	res := o.result(partial)
 	if err := results.Write(o.path, res); err != nil {
 		return fmt.Errorf("slogate output: %w", err)
@@ -351,12 +415,21 @@ func (o *Output) result(partial bool) *results.Result {
 	if start.IsZero() {
 		start = time.Now()
 	}
-	elapsed := o.last.Sub(start)
+	elapsed := max(o.last.Sub(start), 0)
+	for i, p := range o.plan.Phases {
+		if p.Planned == 0 && !o.phaseEnd[i].IsZero() {
+			// A closed-model phase (iterations or VUs, not a rate)
+			// lasted until its last request ended.
+			o.rec.SetPhaseDuration(i, max(o.phaseEnd[i].Sub(start)-p.Start, 0))
+		}
+	}
 	if !partial {
-		// A complete run lasted its whole schedule, even if the last
-		// requests finished early.
+		// A complete open-model run lasted its whole schedule, even if
+		// the last requests finished early.
 		for _, p := range o.plan.Phases {
-			elapsed = max(elapsed, p.Start+p.Duration)
+			if p.Planned > 0 {
+				elapsed = max(elapsed, p.Start+p.Duration)
+			}
 		}
 	}
 	gen := results.Generator{SentReqs: o.sent, DroppedIterations: o.dropped}
@@ -368,9 +441,13 @@ func (o *Output) result(partial bool) *results.Result {
 	for _, p := range o.plan.Phases {
 		planned += p.Planned
 	}
+	// planned counts iterations (one request each in a generated script;
+	// a script's iteration may send several): the share started on
+	// schedule is the share k6 did not drop. 0 planned = unknown (a
+	// closed-model executor plans no count).
 	gen.PlannedReqs = planned
 	if planned > 0 {
-		gen.AchievedRatio = float64(o.sent) / float64(planned)
+		gen.AchievedRatio = max(float64(planned-o.dropped), 0) / float64(planned)
 	}
 	host, _ := os.Hostname()
 	res := o.rec.Result(results.Finish{
@@ -382,9 +459,10 @@ func (o *Output) result(partial bool) *results.Result {
 		Generator: gen,
 		Environment: results.Environment{
 			Hostname: host, OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
-			GoVersion: runtime.Version(), K6: K6Version(),
+			GoVersion: runtime.Version(), K6: K6Version(), Target: strings.Join(o.origins, " "),
 		},
 	})
+	res.ScriptThresholds = o.scriptThresholds(elapsed)
 	for name, r := range o.extra {
 		er := r.Result(results.Finish{Elapsed: elapsed, Partial: partial})
 		if len(er.Endpoints) == 1 {
@@ -424,4 +502,26 @@ func Stats(res *results.Result) plan.Stats {
 		DroppedIterations: res.Generator.DroppedIterations,
 		Result:            res,
 	}
+}
+
+// maxOrigins bounds the distinct scheme://host the output lists as the
+// run's target.
+const maxOrigins = 4
+
+// noteOrigin adds the scheme://host of the sample's url tag to origins.
+func (o *Output) noteOrigin(s metrics.Sample) {
+	u, ok := s.Tags.Get("url")
+	if !ok {
+		return
+	}
+	for _, have := range o.origins {
+		if strings.HasPrefix(u, have) && (len(u) == len(have) || strings.ContainsRune("/?#", rune(u[len(have)]))) {
+			return
+		}
+	}
+	p, err := url.Parse(u)
+	if err != nil || p.Host == "" {
+		return
+	}
+	o.origins = append(o.origins, p.Scheme+"://"+p.Host)
 }
