@@ -126,7 +126,10 @@ func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
 	}
 	if r.Generator.Saturated {
 		rep.Reasons = append(rep.Reasons, "load generator could not hold the asked rate: "+strings.Join(r.Generator.Reasons, "; "))
-		if rep.Verdict == Fail && failsOnItsOwn(r, set, opts) {
+		// Out of descriptors or ports, the generator itself is broken: never
+		// judge the target then. Otherwise a failure on the target's own
+		// figures stands.
+		if rep.Verdict == Fail && r.Summary.GeneratorErrors == 0 && failsOnItsOwn(r, set, opts) {
 			rep.Reasons = append(rep.Reasons, "the target fails even on its own figures (latency from the actual send, errors of the requests it got): the generator's limits do not explain the failure")
 		} else {
 			rep.Verdict = Inconclusive

@@ -410,15 +410,19 @@ func TestSaturatedRunFailsOnlyOnTheTargetsOwnFigures(t *testing.T) {
 	for _, tc := range []struct {
 		name             string
 		latency, service float64
+		generatorErrors  int64
 		want             string
 	}{
-		{"late generator, fast target", 900, 5, Inconclusive},
-		{"hung target", 1900, 1000, Fail},
-		{"fast everywhere", 5, 4, Inconclusive}, // saturated: never a pass
+		{"late generator, fast target", 900, 5, 0, Inconclusive},
+		{"hung target", 1900, 1000, 0, Fail},
+		{"fast everywhere", 5, 4, 0, Inconclusive}, // saturated: never a pass
+		// Out of file descriptors the generator is broken: never judged.
+		{"slow target, generator out of descriptors", 1900, 1000, 10, Inconclusive},
 	} {
 		r := &results.Result{Schema: results.Schema}
 		r.Summary.Requests, r.Summary.SuccessCount, r.Summary.SuccessRate = 100, 100, 1
 		r.Summary.LatencyMs.P50, r.Summary.ServiceLatencyMs.P50 = tc.latency, tc.service
+		r.Summary.GeneratorErrors = tc.generatorErrors
 		r.Generator.Saturated = true
 		r.Generator.Reasons = []string{"all 8 workers were busy"}
 		rep := Evaluate(r, set, Options{})
