@@ -117,7 +117,7 @@ def main():
             if v != "pass":
                 failed += 1
             verdicts.append(f"{v} ({elapsed.get(t, 0):.1f} s)")
-            for l in logs.get(t, [])[:3]:
+            for l in [l for l in logs.get(t, []) if not l.startswith(("stdout:", "stderr:"))][:3]:
                 figures.append(l.replace("|", "\\|")[:200])
         lines.append(f"| {area} | {fault} | {must} | {'<br>'.join('`'+t+'`' for t in tests)} | {'<br>'.join(verdicts)} | {'<br>'.join(figures)} |")
     lines += ["", "Other faults are covered by tests named in the issue notes (guard, IOC service, scenario and SLO limits, fuzz targets); `make fuzz` runs every fuzz target, `make soak` the soak.", ""]
