@@ -223,17 +223,7 @@ func TestInterruptWritesPartialResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("slogate did not stop within 20 s of SIGINT")
-	}
+	signalAndWait(t, cmd, syscall.SIGINT)
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
 		t.Errorf("exit %d after SIGINT, want 3 (inconclusive: partial)", code)
 	}
@@ -246,6 +236,23 @@ func TestInterruptWritesPartialResult(t *testing.T) {
 	}
 	if r.Summary.Requests < 50 {
 		t.Errorf("partial result has %d requests, want the ~200 sent before SIGINT", r.Summary.Requests)
+	}
+}
+
+// signalAndWait sends sig to a started slogate and waits (at most 20 s)
+// for it to exit.
+func signalAndWait(t *testing.T, cmd *exec.Cmd, sig os.Signal) {
+	t.Helper()
+	if err := cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("slogate did not stop within 20 s of %v", sig)
 	}
 }
 

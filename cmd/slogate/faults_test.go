@@ -278,17 +278,7 @@ func TestSIGTERMWritesPartialResultWithoutErrors(t *testing.T) {
 	for deadline := time.Now().Add(30 * time.Second); hits.Load() < 50 && time.Now().Before(deadline); {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		cmd.Process.Kill()
-		t.Fatal("slogate did not stop within 20 s of SIGTERM")
-	}
+	signalAndWait(t, cmd, syscall.SIGTERM)
 	atExit := hits.Load()
 	time.Sleep(300 * time.Millisecond)
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
