@@ -40,3 +40,24 @@ func TestCancelledRequestsAreNotErrors(t *testing.T) {
 		t.Errorf("merged cancelled %d, want 20", merged.Summary.Cancelled)
 	}
 }
+
+// Merging repeated runs of a k6 script keeps its thresholds: one failed
+// run fails the threshold of the merged result.
+func TestMergeKeepsScriptThresholds(t *testing.T) {
+	v1, v2 := 120.0, 310.0
+	mk := func(v *float64, failed bool) *Result {
+		r := recordRun(t, 10, []mergeSample{{ms: 5, outcome: OutcomeSuccess}, {ms: 7, outcome: OutcomeSuccess}})
+		r.ScriptThresholds = []ScriptThreshold{{Metric: "http_req_duration", Threshold: "p(95)<200", Failed: failed, Value: v, Unit: "ms"}}
+		return r
+	}
+	merged, err := MergeSequential([]*Result{mk(&v1, false), mk(&v2, true), mk(&v1, false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(merged.ScriptThresholds) != 1 {
+		t.Fatalf("merged thresholds %+v, want the one threshold kept", merged.ScriptThresholds)
+	}
+	if th := merged.ScriptThresholds[0]; !th.Failed || th.Value == nil || *th.Value != 310 {
+		t.Errorf("merged threshold %+v, want failed with the failing run's value 310", th)
+	}
+}

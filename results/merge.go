@@ -99,6 +99,7 @@ func MergeSequential(runs []*Result) (*Result, error) {
 	for i := range agg.Endpoints {
 		agg.Endpoints[i].Summary, agg.Histograms.Endpoints[agg.Endpoints[i].Name] = endpointAcc[agg.Endpoints[i].Name].result()
 	}
+	agg.ScriptThresholds = mergeScriptThresholds(runs)
 	return agg, nil
 }
 

@@ -20,3 +20,30 @@ type ScriptThreshold struct {
 	// else "" (a count, bytes, a gauge's value).
 	Unit string `json:"unit,omitempty"`
 }
+
+// mergeScriptThresholds keeps a k6 script's thresholds across repeated
+// runs (--repeat), so that merging never drops a script's own criteria: a
+// threshold fails the merged run when k6 failed it in any run (k6 judged
+// each run on its own samples; they are not re-judged across runs), and
+// its value is that of the first run that failed it, else the last run's.
+func mergeScriptThresholds(runs []*Result) []ScriptThreshold {
+	var out []ScriptThreshold
+	index := map[string]int{}
+	for _, r := range runs {
+		for _, th := range r.ScriptThresholds {
+			key := th.Metric + "\x00" + th.Threshold
+			i, ok := index[key]
+			if !ok {
+				index[key] = len(out)
+				out = append(out, th)
+				continue
+			}
+			m := &out[i]
+			m.AbortOnFail = m.AbortOnFail || th.AbortOnFail
+			if !m.Failed {
+				m.Value, m.Failed = th.Value, th.Failed
+			}
+		}
+	}
+	return out
+}
