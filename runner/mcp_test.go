@@ -2,6 +2,12 @@ package runner
 
 import (
 	"context"
+	"crypto/tls"
+	"io"
+	"log"
+	"net/http/httptest"
+	"net/http/httputil"
+	neturl "net/url"
 	"strings"
 	"testing"
 
@@ -82,5 +88,40 @@ phases: [{kind: constant, rate: 40, duration: 2s}]
 	}
 	if sum.BlockedCount != 80-sum.SuccessCount {
 		t.Errorf("blocked %d, want the other %d (429/403 from the guard, never errors)", sum.BlockedCount, 80-sum.SuccessCount)
+	}
+}
+
+// MCP sessions reach an HTTPS target with the run's TLS settings (--ca,
+// --insecure), like the load itself: here the real IOC service behind a
+// TLS-terminating proxy with a certificate no system trusts.
+func TestMCPOverHTTPSUsesTheRunsTLS(t *testing.T) {
+	url, stop, err := ioc.StartLocal(context.Background(), map[string]string{"PROVIDER_LATENCY_SCALE": "0", "RATE_LIMIT_SCALE": "0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	upstream, _ := neturl.Parse(url)
+	front := httptest.NewTLSServer(httputil.NewSingleHostReverseProxy(upstream))
+	defer front.Close()
+	front.Config.ErrorLog = log.New(io.Discard, "", 0)
+	doc := `name: mcp-tls
+target: {url: "` + front.URL + `"}
+requests:
+  - {name: good, kind: mcp, path: /mcp, tool: analyze_iocs, arguments: '{"ioc_string": {{ioc}}}', generate: {min: 1, max: 1}}
+phases: [{kind: constant, rate: 20, duration: 1s}]
+`
+	s, err := scenarios.Parse("mcp-tls.yaml", "", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), s, Options{}); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("without --insecure or --ca: error %v, want the certificate named", err)
+	}
+	res, err := Run(context.Background(), s, Options{TLS: &tls.Config{InsecureSkipVerify: true}})
+	if err != nil {
+		t.Fatalf("with --insecure: %v", err)
+	}
+	if good := res.Endpoint("good"); good.Requests != 20 || good.SuccessRate != 1 {
+		t.Errorf("with --insecure: %d requests, success %.2f, errors %v", good.Requests, good.SuccessRate, good.Errors)
 	}
 }

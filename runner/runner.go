@@ -122,7 +122,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 
 	var sessions plan.SessionProvider
 	if hasMCP(s) {
-		mcp, err := plan.OpenMCPSessions(ctx, s, mix)
+		mcp, err := plan.OpenMCPSessions(ctx, s, mix, opts.TLS)
 		if err != nil {
 			return nil, err
 		}

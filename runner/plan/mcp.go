@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"sync"
@@ -68,12 +69,15 @@ func (t *identityTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return t.base.RoundTrip(r)
 }
 
-// OpenMCPSessions initializes the sessions for every MCP request of s.
-func OpenMCPSessions(ctx context.Context, s *scenarios.Scenario, mix *Mix) (*MCPSessions, error) {
+// OpenMCPSessions initializes the sessions for every MCP request of s;
+// tlsConfig (nil: Go's defaults) is the run's HTTPS settings (--ca,
+// --insecure), so sessions reach the same targets as the load.
+func OpenMCPSessions(ctx context.Context, s *scenarios.Scenario, mix *Mix, tlsConfig *tls.Config) (*MCPSessions, error) {
 	ms := &MCPSessions{mix: mix, sessions: map[int][]mcpSession{}}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	base := &http.Transport{MaxIdleConnsPerHost: 64}
+	base := &http.Transport{MaxIdleConnsPerHost: 64, TLSClientConfig: tlsConfig}
+	defer base.CloseIdleConnections()
 	counts := mcpSessionCounts(s)
 	for e := range s.Requests {
 		r := &s.Requests[e]
