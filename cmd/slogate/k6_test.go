@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -592,5 +594,29 @@ func TestK6HelpAndScriptHint(t *testing.T) {
 	if code != ExitBadInput || !strings.Contains(stderr, "is a k6 script") || !strings.Contains(stderr, "slogate k6 run "+script) ||
 		!strings.Contains(stderr, "--engine k6 --script "+script) || strings.Contains(stderr, "yaml") {
 		t.Errorf("slogate run script.js: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// --insecure reaches a self-signed HTTPS target with the k6 engine too;
+// --ca, which k6 cannot take, is refused rather than ignored.
+func TestK6EngineTLSFlags(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	scen := scenarioFile(t, srv.URL, 20, "1s")
+	slo := k6File(t, "slo.yaml", "- {metric: error_rate, threshold: \"< 1%\"}\n")
+	out, stderr, code := runBin(t, nil, "run", scen, "--engine", "k6", "--insecure", "--format", "json", "-q", "--slo", slo)
+	if code != 0 && code != ExitInconclusive {
+		t.Fatalf("--insecure: exit %d\n%s", code, stderr)
+	}
+	if res := decodeResult(t, out); res.Summary.ErrorCount != 0 || res.Summary.Requests == 0 {
+		t.Errorf("--insecure: %d requests, errors %v", res.Summary.Requests, res.Summary.Errors)
+	}
+	out, _, code = runBin(t, nil, "run", scen, "--engine", "k6", "--format", "json", "-q", "--slo", slo)
+	if res := decodeResult(t, out); code != 1 || res.Summary.ErrorRate != 1 {
+		t.Errorf("without --insecure: exit %d, error rate %.2f; want 1 and every request failing", code, res.Summary.ErrorRate)
+	}
+	if _, stderr, code := runBin(t, nil, "run", scen, "--engine", "k6", "--ca", slo); code != 2 || !strings.Contains(stderr, "--ca") {
+		t.Errorf("--ca with k6: exit %d, %q; want 2 naming --ca", code, stderr)
 	}
 }

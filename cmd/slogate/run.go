@@ -194,6 +194,9 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	if err != nil {
 		return badInput(err)
 	}
+	if f.caFile != "" && f.engine == "k6" {
+		return badInput(errors.New("--ca is not supported with --engine k6: k6 trusts the system roots; give it SSL_CERT_FILE=FILE in the environment, or use --insecure"))
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

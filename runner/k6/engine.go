@@ -117,6 +117,9 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 		// the summary k6 runs no metrics engine at all.
 		args = append(args, "--no-thresholds")
 	}
+	if job.TLS != nil && job.TLS.InsecureSkipVerify {
+		args = append(args, "--insecure-skip-tls-verify") // --insecure
+	}
 	args = append(args, "--out", OutputName+"="+resultPath, script)
 
 	cmd := exec.Command(bin, args...)
