@@ -276,9 +276,11 @@ func TestK6SLOFailure(t *testing.T) {
 }
 
 // Ctrl-C: the engine forwards one SIGINT to k6, which stops and still
-// writes the partial result.
+// writes the partial result. The target never errs and answers slowly
+// enough that requests are in flight at the signal: the interrupted run's
+// error rate is 0.
 func TestK6Interrupt(t *testing.T) {
-	srv := target(t, time.Millisecond, 0)
+	srv := target(t, 150*time.Millisecond, 0)
 	scen := scenarioFile(t, srv.URL, 50, "30s")
 	outFile := filepath.Join(t.TempDir(), "r.json")
 	cmd := exec.Command(slogateBin, "run", scen, "--engine", "k6", "--out", outFile, "-q")
@@ -303,6 +305,9 @@ func TestK6Interrupt(t *testing.T) {
 	}
 	if !res.Partial || res.Summary.Requests < 50 || res.DurationS > 10 {
 		t.Errorf("partial %v, %d requests, %.1f s", res.Partial, res.Summary.Requests, res.DurationS)
+	}
+	if res.Summary.ErrorCount != 0 {
+		t.Errorf("%d errors %v in an interrupted run against a target that never errs", res.Summary.ErrorCount, res.Summary.Errors)
 	}
 }
 
