@@ -21,6 +21,11 @@ type ScriptThreshold struct {
 	Unit string `json:"unit,omitempty"`
 }
 
+// ScriptVerdictMetric is the Metric of a ScriptThreshold that records the
+// script's own verdict: exec.test.fail() or exec.test.abort() (k6 exits
+// 110 or 108); its Threshold says which.
+const ScriptVerdictMetric = "script"
+
 // mergeScriptThresholds keeps a k6 script's thresholds across repeated
 // runs (--repeat), so that merging never drops a script's own criteria: a
 // threshold fails the merged run when k6 failed it in any run (k6 judged

@@ -46,9 +46,12 @@ func EvaluateWithThresholds(r *results.Result, set *Set, opts Options) results.S
 			Verdict:   Pass,
 			Key:       true,
 		}
-		if th.Value != nil {
+		switch {
+		case th.Metric == results.ScriptVerdictMetric:
+			or.Name, or.Objective, or.Scope = "k6: "+th.Threshold, th.Threshold, "k6 script"
+		case th.Value != nil:
 			or.Value = *th.Value
-		} else {
+		default:
 			or.Detail = "no samples of the metric"
 		}
 		if th.AbortOnFail {

@@ -625,3 +625,28 @@ func TestK6EngineTLSFlags(t *testing.T) {
 		t.Errorf("--ca with k6: exit %d, %q; want 2 naming --ca", code, stderr)
 	}
 }
+
+// A script that marks the test failed (exec.test.fail(): stock k6 exits
+// 110) or aborts it (exec.test.abort(): 108) fails the gate, naming why,
+// instead of passing or being reported as bad input.
+func TestK6ScriptMarkedFailedFailsTheGate(t *testing.T) {
+	srv := scriptTarget(t)
+	env := []string{"BASE_URL=" + srv.URL}
+	for _, tc := range []struct{ call, want string }{
+		{"exec.test.fail('checks say no')", "exec.test.fail()"},
+		{"exec.test.abort('setup went wrong')", "exec.test.abort()"},
+	} {
+		script := k6File(t, "marked.js", `import http from 'k6/http';
+import exec from 'k6/execution';
+export const options = { vus: 1, iterations: 10 };
+export default function () {
+  http.get(__ENV.BASE_URL + '/ok');
+  if (exec.scenario.iterationInTest === 5) { `+tc.call+`; }
+}
+`)
+		out, stderr, code := runBin(t, env, "run", "--engine", "k6", "--script", script, "-q", "--no-history")
+		if code != ExitFail || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: exit %d, want %d with %q in the output\n%s\n%s", tc.call, code, ExitFail, tc.want, out, stderr)
+		}
+	}
+}

@@ -47,6 +47,8 @@ const KeepEnv = "SLOGATE_K6_KEEP"
 const (
 	exitThresholds    = 99
 	exitExternalAbort = 105
+	exitScriptAborted = 108 // exec.test.abort()
+	exitMarkedFailed  = 110 // exec.test.fail()
 )
 
 // Env is the environment every linked-k6 run gets on top of the caller's:
@@ -170,15 +172,31 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 		return plan.Stats{}, fmt.Errorf("k6 engine: %w", waitErr)
 	}
 	res, readErr := results.Read(resultPath)
-	if readErr != nil || (code != 0 && code != exitThresholds && code != exitExternalAbort && !interrupted) {
+	scriptVerdict := code == exitMarkedFailed || code == exitScriptAborted
+	if readErr != nil || (code != 0 && code != exitThresholds && code != exitExternalAbort && !scriptVerdict && !interrupted) {
 		msg := strings.TrimSpace(tail.String())
 		if msg != "" {
 			msg = ":\n" + msg
 		}
 		return plan.Stats{}, fmt.Errorf("k6 engine: k6 run %s exited with code %d%s", filepath.Base(script), code, msg)
 	}
+	if scriptVerdict {
+		// The script's own verdict: stock k6 exits non-zero, so the gate
+		// fails too, naming why (a script criterion, like a threshold).
+		what := "exec.test.fail(): the script marked the test as failed"
+		if code == exitScriptAborted {
+			what = "exec.test.abort(): the script aborted the test"
+		}
+		res.ScriptThresholds = append(res.ScriptThresholds, results.ScriptThreshold{Metric: results.ScriptVerdictMetric, Threshold: what, Failed: true})
+		// Stopped by the script's own criteria, not interrupted: the verdict
+		// is the script's (as a threshold with abortOnFail), not inconclusive.
+		res.Partial = false
+	}
 	stats := Stats(res)
 	stats.Interrupted = stats.Interrupted || interrupted || code == exitExternalAbort
+	if scriptVerdict && !interrupted {
+		stats.Interrupted = false
+	}
 	res.Partial = stats.Interrupted
 	return stats, nil
 }
