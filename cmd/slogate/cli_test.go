@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -213,7 +214,11 @@ func TestBadInputExitsTwoAndWritesNothing(t *testing.T) {
 }
 
 func TestInterruptWritesPartialResult(t *testing.T) {
-	srv := delayServer(time.Millisecond)
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		time.Sleep(time.Millisecond)
+	}))
 	defer srv.Close()
 	out := filepath.Join(t.TempDir(), "partial.json")
 	cmd := exec.Command(slogateBin, "run", "--target", srv.URL, "--rate", "100", "--duration", "60s", "--out", out)
@@ -222,7 +227,10 @@ func TestInterruptWritesPartialResult(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second)
+	// Wait for the load to be under way (bounded), not for a fixed time.
+	for deadline := time.Now().Add(30 * time.Second); hits.Load() < 150 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	signalAndWait(t, cmd, syscall.SIGINT)
 	if code := cmd.ProcessState.ExitCode(); code != 3 {
 		t.Errorf("exit %d after SIGINT, want 3 (inconclusive: partial)", code)
