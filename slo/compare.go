@@ -310,28 +310,17 @@ func commonScopes(rs []*results.Result) []scopeRef {
 	return scopes
 }
 
-// higherIsBetter tells the direction of a metric: throughput up is good,
-// latency, error rate and block rate down are good (a block of a
-// legitimate client is a cost; under an attack scenario read block_rate's
-// direction the other way).
+// higherIsBetter tells the direction of a metric (results.Metric): under
+// an attack scenario read block_rate's direction the other way.
 func higherIsBetter(metric string) bool {
-	switch metric {
-	case "throughput", "request_rate", "success_throughput", "success_rate":
-		return true
-	}
-	return false
+	row := results.LookupMetric(metric)
+	return row != nil && row.HigherIsBetter
 }
 
 // bootstrappable tells whether the single-run bootstrap can bound a metric.
 func bootstrappable(metric string) bool {
-	if quantileOf(metric) > 0 {
-		return true
-	}
-	switch metric {
-	case "mean", "throughput", "request_rate", "success_throughput", "error_rate", "block_rate", "success_rate":
-		return true
-	}
-	return false
+	row := results.LookupMetric(metric)
+	return row != nil && row.Bootstrappable
 }
 
 func pctChange(base, cur float64) float64 {

@@ -189,20 +189,11 @@ func minSamples(metric string) int64 {
 	return int64(math.Ceil(5/(1-q/100) - 1e-9))
 }
 
+// quantileOf is the percentile of a latency percentile metric (99 for
+// p99), 0 for any other (results.Metric).
 func quantileOf(metric string) float64 {
-	switch metric {
-	case "p50":
-		return 50
-	case "p75":
-		return 75
-	case "p90":
-		return 90
-	case "p95":
-		return 95
-	case "p99":
-		return 99
-	case "p999":
-		return 99.9
+	if row := results.LookupMetric(metric); row != nil {
+		return row.Quantile
 	}
 	return 0
 }
@@ -226,39 +217,10 @@ func scopeOf(r *results.Result, o *Objective) (*results.Summary, string, error) 
 	return &r.Summary, "run", nil
 }
 
-// Value returns a metric of a summary in its unit (ms, fraction or req/s).
+// Value returns a metric of a summary in its unit (ms, fraction or req/s);
+// NaN for a metric the summary does not keep (results.Metric).
 func Value(s *results.Summary, metric string) float64 {
-	switch metric {
-	case "min":
-		return s.LatencyMs.Min
-	case "mean":
-		return s.LatencyMs.Mean
-	case "max":
-		return s.LatencyMs.Max
-	case "p50":
-		return s.LatencyMs.P50
-	case "p90":
-		return s.LatencyMs.P90
-	case "p95":
-		return s.LatencyMs.P95
-	case "p99":
-		return s.LatencyMs.P99
-	case "p999":
-		return s.LatencyMs.P999
-	case "error_rate":
-		return s.ErrorRate
-	case "block_rate":
-		return s.BlockRate
-	case "success_rate":
-		return s.SuccessRate
-	case "throughput":
-		return s.ThroughputRPS
-	case "request_rate":
-		return s.RequestRateRPS
-	case "success_throughput":
-		return s.SuccessRPS
-	}
-	return math.NaN()
+	return results.LookupMetric(metric).Value(s)
 }
 
 // scopeValue reads a metric, from the encoded histogram when the summary

@@ -61,22 +61,17 @@ type Scoring struct {
 	Warning float64 `yaml:"warning"` // at or above: warning (default: same as pass)
 }
 
-// Metric kinds and their units.
+// Metric units (results.Metric's table decides which metric has which).
 const (
-	unitMs       = "ms"
-	unitFraction = "fraction"
-	unitRPS      = "req/s"
+	unitMs       = results.UnitMs
+	unitFraction = results.UnitFraction
+	unitRPS      = results.UnitRPS
 )
 
 // MetricUnit returns the unit of a metric name, or "" if unknown.
 func MetricUnit(m string) string {
-	switch m {
-	case "min", "mean", "max", "p50", "p75", "p90", "p95", "p99", "p999":
-		return unitMs
-	case "error_rate", "block_rate", "success_rate":
-		return unitFraction
-	case "throughput", "request_rate", "success_throughput":
-		return unitRPS
+	if row := results.LookupMetric(m); row != nil {
+		return row.Unit
 	}
 	return ""
 }

@@ -375,11 +375,8 @@ func higherIsBetter(d *results.MetricDelta) bool {
 	if d.DeltaPct != 0 && d.ImprovementPct != 0 {
 		return (d.DeltaPct > 0) == (d.ImprovementPct > 0)
 	}
-	switch d.Metric {
-	case "throughput", "request_rate", "success_rate", "success_throughput":
-		return true
-	}
-	return false
+	row := results.LookupMetric(d.Metric)
+	return row != nil && row.HigherIsBetter
 }
 
 func newCompareTable(c *results.Comparison) *compareTable {

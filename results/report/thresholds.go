@@ -17,26 +17,12 @@ type threshold struct {
 	Label  string  // what the legend says: "p99 < 200ms"
 }
 
-// quantile is where a latency metric sits on the percentile spectrum (0..1),
-// or -1 for metrics that are not a percentile (mean).
+// quantileOf is where a latency metric sits on the percentile spectrum
+// (0..1), or -1 for metrics that are not a percentile (mean): the table's
+// Spectrum.
 func quantileOf(metric string) float64 {
-	switch metric {
-	case "min":
-		return 0
-	case "p50":
-		return 0.5
-	case "p75":
-		return 0.75
-	case "p90":
-		return 0.9
-	case "p95":
-		return 0.95
-	case "p99":
-		return 0.99
-	case "p999":
-		return 0.999
-	case "max":
-		return 1
+	if row := results.LookupMetric(metric); row != nil {
+		return row.Spectrum
 	}
 	return -1
 }
