@@ -228,7 +228,7 @@ func (h History) Passing(scenario string, env Environment, before time.Time, n i
 		if !before.IsZero() && !all[i].StartedAt.Before(before) {
 			continue
 		}
-		if all[i].Verdict == "pass" && all[i].Comparable(scenario, env) {
+		if all[i].Verdict == VerdictPass && all[i].Comparable(scenario, env) {
 			out = append(out, all[i])
 		}
 	}

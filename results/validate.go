@@ -199,7 +199,7 @@ func validHistogram(path, enc string) error {
 	return nil
 }
 
-var knownVerdicts = map[string]bool{"pass": true, "fail": true, "inconclusive": true, "warning": true}
+var knownVerdicts = map[string]bool{VerdictPass: true, VerdictFail: true, VerdictInconclusive: true, VerdictWarning: true}
 
 func validSLO(rep *SLOReport) error {
 	if !knownVerdicts[rep.Verdict] {

@@ -18,9 +18,9 @@ var CompareMetrics = []string{"p50", "p90", "p95", "p99", "p999", "max", "mean",
 
 // Comparison verdicts of one metric.
 const (
-	Better    = "better"
-	Worse     = "worse"
-	NoChange  = "no change"
+	Better    = results.ChangeBetter
+	Worse     = results.ChangeWorse
+	NoChange  = results.ChangeNoChange
 	NotJudged = Inconclusive
 )
 

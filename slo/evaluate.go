@@ -9,12 +9,12 @@ import (
 	"github.com/slogate/slogate/results"
 )
 
-// Verdicts.
+// Verdicts (the words are results.Verdict*).
 const (
-	Pass         = "pass"
-	Fail         = "fail"
-	Inconclusive = "inconclusive"
-	Warning      = "warning"
+	Pass         = results.VerdictPass
+	Fail         = results.VerdictFail
+	Inconclusive = results.VerdictInconclusive
+	Warning      = results.VerdictWarning
 )
 
 // Options carry what an evaluation may compare against.

@@ -8,16 +8,16 @@ import (
 	"github.com/slogate/slogate/results"
 )
 
-// Verdict words as package slo writes them (results only stores strings).
+// Verdict words (declared once, in package results).
 const (
-	verdictPass         = "pass"
-	verdictFail         = "fail"
-	verdictInconclusive = "inconclusive"
-	verdictWarning      = "warning"
+	verdictPass         = results.VerdictPass
+	verdictFail         = results.VerdictFail
+	verdictInconclusive = results.VerdictInconclusive
+	verdictWarning      = results.VerdictWarning
 
-	changeBetter   = "better"
-	changeWorse    = "worse"
-	changeNoChange = "no change"
+	changeBetter   = results.ChangeBetter
+	changeWorse    = results.ChangeWorse
+	changeNoChange = results.ChangeNoChange
 )
 
 // runVerdict is a run's verdict as reports show it: the word for the

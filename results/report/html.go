@@ -113,7 +113,7 @@ func verdictClass(v string) string {
 	case changeNoChange:
 		return "nochange"
 	}
-	return "inconclusive"
+	return verdictInconclusive
 }
 
 // writeHTML renders one result as a self-contained page: headline and key
