@@ -69,13 +69,17 @@ func TestFixedDelayPercentiles(t *testing.T) {
 		tol = 0.20
 	}
 	lat := res.Summary.LatencyMs
-	t.Logf("p50 %.2f p99 %.2f service p99 %.2f lateness p99 %.2f", lat.P50, lat.P99, res.Summary.ServiceLatencyMs.P99, res.Summary.LatenessMs.P99)
+	late := res.Summary.LatenessMs
+	t.Logf("p50 %.2f p99 %.2f service p99 %.2f lateness p99 %.2f max %.2f", lat.P50, lat.P99, res.Summary.ServiceLatencyMs.P99, late.P99, late.Max)
 	within(t, "p50", lat.P50, 20, tol)
 	// p99 from the intended send includes the generator's own lateness,
 	// which the result reports beside it (timer granularity, a busy box).
-	// Net of it, p99 must be within the tolerance.
-	if lat.P99 < 20 || lat.P99-res.Summary.LatenessMs.P99 > 20*(1+tol) {
-		t.Errorf("p99 = %.2f ms with lateness p99 %.2f ms, want 20 ms ± %.0f%% net of lateness", lat.P99, res.Summary.LatenessMs.P99, 100*tol)
+	// Net of it, p99 must be within the tolerance. Percentiles do not
+	// subtract (the slowest 1 % may be the few late sends), but each
+	// request's latency is its service time plus its lateness, so
+	// p99(latency) − max(lateness) ≤ p99(service time): that is the bound.
+	if lat.P99 < 20 || lat.P99-late.Max > 20*(1+tol) {
+		t.Errorf("p99 = %.2f ms with lateness max %.2f ms, want 20 ms ± %.0f%% net of lateness", lat.P99, late.Max, 100*tol)
 	}
 	if res.Summary.SuccessRate != 1 {
 		t.Errorf("success rate = %v, want 1", res.Summary.SuccessRate)
