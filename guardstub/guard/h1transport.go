@@ -213,7 +213,7 @@ func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, retry bool, 
 		return fail(fmt.Errorf("writing the request upstream: %w", err), true)
 	}
 	if c.pool.responseHeaderTimeout > 0 {
-		_ = c.nc.SetReadDeadline(time.Now().Add(c.pool.responseHeaderTimeout))
+		c.setReadDeadline(ctx, time.Now().Add(c.pool.responseHeaderTimeout))
 	}
 	readBefore := c.nread // pooled connections hold no unread bytes (see h1Body.Close)
 	for {
@@ -234,13 +234,25 @@ func (c *h1Conn) roundTrip(req *http.Request) (resp *http.Response, retry bool, 
 		// 1xx informational: the final response follows on the same connection.
 	}
 	if c.pool.responseHeaderTimeout > 0 {
-		_ = c.nc.SetReadDeadline(time.Time{})
+		c.setReadDeadline(ctx, time.Time{})
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		return fail(errors.New("upstream switched protocols on a request without Upgrade"), false)
 	}
 	resp.Body = &h1Body{rc: resp.Body, c: c, stop: stop, keep: reusable(req, resp), eof: resp.Body == http.NoBody}
 	return resp, false, nil
+}
+
+// setReadDeadline sets the connection's read deadline without undoing an
+// abort: if ctx ended meanwhile (its AfterFunc may have set the past deadline
+// just before), the past deadline is set again, so a blocked read still ends.
+// ctx's end happens before its AfterFunc runs, so checking ctx.Err() after
+// setting is enough.
+func (c *h1Conn) setReadDeadline(ctx context.Context, t time.Time) {
+	_ = c.nc.SetReadDeadline(t)
+	if ctx.Err() != nil {
+		_ = c.nc.SetDeadline(aLongTimeAgo)
+	}
 }
 
 // reusable reports whether the connection may carry another exchange after resp:
