@@ -1,9 +1,6 @@
 package scenarios
 
 import (
-	"fmt"
-	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -70,41 +67,8 @@ func durText(d time.Duration) string {
 	return s
 }
 
-// mib writes a byte count for limit messages: "16 MiB", "1 MiB".
-func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
+// readRegularFile is ReadRegularFile (one rule for every input file).
+func readRegularFile(path string, limit int64) ([]byte, error) { return ReadRegularFile(path, limit) }
 
-// readRegularFile reads path when it is a regular file of at most limit
-// bytes. A refusal is a *refusal (its text does not repeat the path); a
-// failure to read is the os error. A device (/dev/zero), a FIFO or a directory is refused before it
-// is opened, and the read itself stops at limit+1 bytes in case the file
-// grows in between, so no input can make it read without end.
-func readRegularFile(path string, limit int64) ([]byte, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, &refusal{"is not a regular file"}
-	}
-	if info.Size() > limit {
-		return nil, &refusal{fmt.Sprintf("is %d bytes, above the %s limit", info.Size(), mib(limit))}
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > limit {
-		return nil, &refusal{fmt.Sprintf("grew above the %s limit while read", mib(limit))}
-	}
-	return data, nil
-}
-
-// refusal is why readRegularFile would not read a file.
-type refusal struct{ msg string }
-
-func (r *refusal) Error() string { return r.msg }
+// refusal is why a file was not read.
+type refusal = FileRefusal

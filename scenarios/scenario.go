@@ -194,7 +194,7 @@ func Load(path string) (*Scenario, error) {
 	data, err := readRegularFile(path, MaxFileBytes)
 	var refused *refusal
 	if errors.As(err, &refused) {
-		return nil, &Error{File: path, Msg: refused.msg}
+		return nil, &Error{File: path, Msg: refused.Msg}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading scenario: %w", err)
@@ -545,7 +545,7 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 		data, err := readRegularFile(p, MaxBodyBytes)
 		var refused *refusal
 		if errors.As(err, &refused) {
-			return s.errf(r.pos.Line("body_file"), field("body_file"), "%s %s", p, refused.msg)
+			return s.errf(r.pos.Line("body_file"), field("body_file"), "%s %s", p, refused.Msg)
 		}
 		if err != nil {
 			return s.errf(r.pos.Line("body_file"), field("body_file"), "cannot read body file: %v", err)

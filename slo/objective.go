@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/scenarios"
 )
 
 // Objective is one SLO: a metric over a scope compared with a threshold.
@@ -112,24 +112,15 @@ func LoadFile(path string) (*Set, error) {
 // maxSLOFileBytes bounds an SLO file: objectives fit in far less.
 const maxSLOFileBytes = 1 << 20
 
-// readSLOFile reads a regular file of at most maxSLOFileBytes.
+// readSLOFile reads a regular file of at most maxSLOFileBytes; a refusal
+// names the path.
 func readSLOFile(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
+	data, err := scenarios.ReadRegularFile(path, maxSLOFileBytes)
+	var refused *scenarios.FileRefusal
+	if errors.As(err, &refused) {
+		return nil, fmt.Errorf("%s %s", path, refused.Msg)
 	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if st.Size() > maxSLOFileBytes {
-		return nil, fmt.Errorf("%s is %d bytes, above the 1 MiB limit for an SLO file", path, st.Size())
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, maxSLOFileBytes+1))
+	return data, err
 }
 
 // FromNode parses objectives from a YAML node (a scenario's `slo:` block or

@@ -269,9 +269,9 @@ func (f *runFlags) tlsConfig() (*tls.Config, error) {
 	}
 	cfg := &tls.Config{InsecureSkipVerify: f.insecure} //nolint:gosec // asked for by --insecure
 	if f.caFile != "" {
-		pem, err := readBounded(f.caFile, 1<<20)
+		pem, err := scenarios.ReadRegularFile(f.caFile, 1<<20)
 		if err != nil {
-			return nil, fmt.Errorf("--ca: %w", err)
+			return nil, fmt.Errorf("--ca %s: %w", f.caFile, err)
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
@@ -283,21 +283,6 @@ func (f *runFlags) tlsConfig() (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	return cfg, nil
-}
-
-// readBounded reads a regular file of at most limit bytes.
-func readBounded(path string, limit int64) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%s is %d bytes, above the %d-byte limit", path, st.Size(), limit)
-	}
-	return os.ReadFile(path)
 }
 
 func verdictExit(verdict string) error {
