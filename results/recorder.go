@@ -84,7 +84,7 @@ type Sample struct {
 const maxDistinctErrors = 50
 
 type scope struct {
-	latency, service, lateness *hdrhistogram.Histogram
+	latency, service, lateness latencyCounts
 	success, blocked, errors   int64
 	bytesIn, bytesOut          int64
 	censored                   int64
@@ -95,10 +95,7 @@ type scope struct {
 }
 
 func newScope() *scope {
-	return &scope{
-		latency: NewHistogram(), service: NewHistogram(), lateness: NewHistogram(),
-		status: map[int]int64{}, errs: map[string]int64{},
-	}
+	return &scope{status: map[int]int64{}, errs: map[string]int64{}}
 }
 
 func (s *scope) add(x *Sample) {
@@ -113,10 +110,10 @@ func (s *scope) add(x *Sample) {
 		}
 		return
 	}
-	recordDuration(s.latency, x.Latency)
+	s.latency.record(x.Latency)
 	if !x.Censored {
-		recordDuration(s.service, x.ServiceLatency)
-		recordDuration(s.lateness, x.Lateness)
+		s.service.record(x.ServiceLatency)
+		s.lateness.record(x.Lateness)
 	}
 	switch x.Outcome {
 	case OutcomeSuccess:
@@ -150,9 +147,9 @@ func (s *scope) summary(seconds, targetRate float64) Summary {
 	sum := Summary{
 		Requests:         n,
 		TargetRateRPS:    round3(targetRate),
-		LatencyMs:        LatencyFrom(s.latency),
-		ServiceLatencyMs: LatencyFrom(s.service),
-		LatenessMs:       LatencyFrom(s.lateness),
+		LatencyMs:        LatencyFrom(s.latency.histogram()),
+		ServiceLatencyMs: LatencyFrom(s.service.histogram()),
+		LatenessMs:       LatencyFrom(s.lateness.histogram()),
 		SuccessCount:     s.success,
 		BlockedCount:     s.blocked,
 		ErrorCount:       s.errors,
@@ -185,9 +182,9 @@ func (s *scope) summary(seconds, targetRate float64) Summary {
 
 func (s *scope) histograms() HistogramSet {
 	var set HistogramSet
-	set.Latency, _ = EncodeHistogram(s.latency)
-	set.ServiceLatency, _ = EncodeHistogram(s.service)
-	set.Lateness, _ = EncodeHistogram(s.lateness)
+	set.Latency, _ = EncodeHistogram(s.latency.histogram())
+	set.ServiceLatency, _ = EncodeHistogram(s.service.histogram())
+	set.Lateness, _ = EncodeHistogram(s.lateness.histogram())
 	return set
 }
 
@@ -307,7 +304,7 @@ func (r *Recorder) Snapshot() (requests int64, p99Ms, errorRate, blockRate float
 	if n == 0 {
 		return 0, 0, 0, 0
 	}
-	return n, QuantileMs(r.run.latency, 99), float64(r.run.errors) / float64(n), float64(r.run.blocked) / float64(n)
+	return n, r.run.latency.quantileMs(99), float64(r.run.errors) / float64(n), float64(r.run.blocked) / float64(n)
 }
 
 // GeneratorFaults returns how many requests of measured phases the
