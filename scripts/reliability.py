@@ -43,6 +43,7 @@ ROWS = [
     ("gate", "saturated generator, target slow or fast", "fails on the target's own figures, else inconclusive", "./slo", ["TestSaturatedRunFailsOnlyOnTheTargetsOwnFigures"]),
     # --- bad input files
     ("input", "5000-entry scenario, steps: 2e9, 100000h, huge rates, /dev/zero scenario", "exit 2 naming file, line and field; bounded memory and time", "./scenarios", ["TestParseRefusesWhatItCannotAfford", "TestScenarioFileBounded", "TestStepHitsClosedForm"]),
+    ("input", "many request entries (256, the limit)", "each entry's histograms are paged as values arrive: ~70 KB per entry for 200 answers (was 588 KB), rebuilt exactly", "./results", ["TestLatencyCountsMatchHDR", "TestLatencyCountsPagesFollowTheSpread"]),
     ("input", "body_file: /dev/zero or a huge file", "exit 2: not a regular file / above the limit", "./scenarios", ["TestBodyFileBounded"]),
     ("input", "CR/LF in a header value, bad path or method", "exit 2 naming the field", "./scenarios", ["TestRequestLineAndHeadersValidated"]),
     ("input", "a second YAML document in a scenario", "exit 2 at the line of its ---", "./scenarios", ["TestSecondDocumentRefused"]),
