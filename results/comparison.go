@@ -37,7 +37,7 @@ type RunRef struct {
 // NEW is better: lower latency or error rate, higher throughput.
 type MetricDelta struct {
 	Metric         string   `json:"metric"`
-	Scope          string   `json:"scope"` // run | phase NAME | endpoint NAME
+	Scope          Scope    `json:"scope"` // run | phase NAME | endpoint NAME; also "phase"/"endpoint" (scope.go)
 	Unit           string   `json:"unit"`
 	Base           float64  `json:"base"`
 	New            float64  `json:"new"`

@@ -11,7 +11,7 @@ import (
 func row(t *testing.T, c *results.Comparison, scope, metric string) results.MetricDelta {
 	t.Helper()
 	for _, m := range c.Metrics {
-		if m.Scope == scope && m.Metric == metric {
+		if m.Scope.String() == scope && m.Metric == metric {
 			return m
 		}
 	}
@@ -254,7 +254,7 @@ func TestCompareSingleRunFalsePositiveRate(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range c.Metrics {
-			if m.Scope != "run" || m.Verdict == Inconclusive {
+			if m.Scope != results.RunScope() || m.Verdict == Inconclusive {
 				continue
 			}
 			rows++

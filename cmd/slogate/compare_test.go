@@ -82,7 +82,7 @@ func TestCompareCommand(t *testing.T) {
 	var c results.Comparison
 	json.Unmarshal([]byte(stdout), &c)
 	p50 := c.Metrics[0]
-	if p50.Metric != "p50" || p50.Scope != "run" || math.Abs(p50.ImprovementPct-50) > 3 || !p50.Significant || p50.Verdict != "better" ||
+	if p50.Metric != "p50" || p50.Scope.String() != "run" || math.Abs(p50.ImprovementPct-50) > 3 || !p50.Significant || p50.Verdict != "better" ||
 		p50.CILowPct > -50 || p50.CIHighPct < -50 {
 		t.Fatalf("p50 row %+v, want ~+50 %% improvement, CI containing −50 %%", p50)
 	}
