@@ -40,6 +40,11 @@ type CompareOptions struct {
 	// Force compares runs of different scenarios or environments (the
 	// differences become warnings instead of an error).
 	Force bool
+	// ABRun says the sides are the two configurations of one A/B run
+	// (slogate run --compare-with, --base-env): they differ on purpose, so
+	// they are compared as with Force, and a difference is noted as what
+	// the sides are ("A/B sides: ...") rather than as forced.
+	ABRun bool
 	// BaseFiles and NewFiles name the inputs in the output (optional).
 	BaseFiles, NewFiles []string
 }
@@ -153,15 +158,19 @@ func Compare(base, cur []*results.Result, opts CompareOptions) (*results.Compari
 		Metrics: []results.MetricDelta{},
 	}
 	if reasons := Mismatches(base, cur); len(reasons) > 0 {
-		if !opts.Force {
+		if !opts.Force && !opts.ABRun {
 			return nil, &MismatchError{Reasons: reasons}
 		}
+		lead := "compared with --force although "
+		if opts.ABRun {
+			lead = "A/B sides: "
+		}
 		for _, r := range reasons {
-			cmp.Warnings = append(cmp.Warnings, "compared with --force although "+r)
+			cmp.Warn(results.WarningMismatch, lead+r)
 		}
 	}
-	cmp.Warnings = append(cmp.Warnings, reliabilityWarnings("base", base)...)
-	cmp.Warnings = append(cmp.Warnings, reliabilityWarnings("new", cur)...)
+	reliabilityWarnings(cmp, "base", base)
+	reliabilityWarnings(cmp, "new", cur)
 
 	scopes := commonScopes(append(append([]*results.Result{}, base...), cur...))
 	single := len(base) == 1 && len(cur) == 1
@@ -175,7 +184,7 @@ func Compare(base, cur []*results.Result, opts CompareOptions) (*results.Compari
 		cmp.Method = fmt.Sprintf("Mann-Whitney U test across runs (medians; exact p up to %d runs in all), "+
 			"Hodges-Lehmann CI; significant when p < %g", exactMWULimit, opts.Alpha)
 		if MinMannWhitneyP(len(base), len(cur)) > opts.Alpha {
-			cmp.Warnings = append(cmp.Warnings, fmt.Sprintf(
+			cmp.Warn(results.WarningTooFewRuns, fmt.Sprintf(
 				"need >= %d runs per side to detect a difference at alpha level %g (have %d and %d): no metric is judged",
 				RunsNeeded(opts.Alpha), opts.Alpha, len(base), len(cur)))
 		}
@@ -198,22 +207,22 @@ func runRef(label string, rs []*results.Result, files []string) results.RunRef {
 	return ref
 }
 
-func reliabilityWarnings(side string, rs []*results.Result) []string {
-	var out []string
+// reliabilityWarnings warns of each run of one side whose numbers describe
+// more than the service (see Unreliable).
+func reliabilityWarnings(cmp *results.Comparison, side string, rs []*results.Result) {
 	for i, r := range rs {
 		name := side
 		if len(rs) > 1 {
 			name = fmt.Sprintf("%s run %d", side, i+1)
 		}
 		if r.Generator.Saturated {
-			out = append(out, fmt.Sprintf("%s: the load generator could not hold the asked rate (%s): its latency describes the generator too",
+			cmp.Warn(results.WarningSaturated, fmt.Sprintf("%s: the load generator could not hold the asked rate (%s): its latency describes the generator too",
 				name, strings.Join(r.Generator.Reasons, "; ")))
 		}
 		if r.Partial {
-			out = append(out, name+": the run was interrupted (partial result)")
+			cmp.Warn(results.WarningPartial, name+": the run was interrupted (partial result)")
 		}
 	}
-	return out
 }
 
 // Unreliable reports whether a result's numbers describe something other
