@@ -256,6 +256,10 @@ phases: [{kind: constant, rate: 50, duration: 1s}]
 		}
 		last = i
 	}
+	// The sides differ on purpose: said as what they are, not as forced.
+	if !strings.Contains(stdout, "warning: A/B sides: scenario content (hash) differs") || strings.Contains(stdout, "--force") {
+		t.Fatalf("A/B warnings:\n%s", stdout)
+	}
 	for _, f := range []string{"ab-base-1.json", "ab-new-2.json", "ab.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Fatal(err)
