@@ -22,7 +22,8 @@ const (
 )
 
 // namedScopeKinds are the kinds whose scopes name one part of the run. A
-// new kind of part (a traffic class) is added here and to scopeFields.
+// new kind of part (a traffic class, "class NAME") is added here and to
+// scopeFields (its JSON field), fields and resolve.
 var namedScopeKinds = []ScopeKind{ScopePhase, ScopeEndpoint}
 
 // Scope names a part of a run: the whole run, one phase or one endpoint
