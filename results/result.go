@@ -211,7 +211,7 @@ type ErrorBudget struct {
 type ObjectiveResult struct {
 	Name      string   `json:"name"`
 	Objective string   `json:"objective"`
-	Scope     string   `json:"scope"`
+	Scope     Scope    `json:"scope"` // also written as "phase"/"endpoint" (scope.go)
 	Value     float64  `json:"value"`
 	Unit      string   `json:"unit"`
 	Baseline  *float64 `json:"baseline,omitempty"`

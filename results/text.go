@@ -59,14 +59,14 @@ func WriteText(w io.Writer, r *Result) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "\nSCOPE\tREQUESTS\tASKED/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tBLOCKED\tERRORS")
 		for _, p := range r.Phases {
-			name := "phase " + p.Name
+			name := PhaseScope(p.Name).String()
 			if p.Warmup {
 				name += " (warm-up)"
 			}
 			scopeRow(tw, name, &p.Summary)
 		}
 		for _, e := range r.Endpoints {
-			scopeRow(tw, "endpoint "+e.Name, &e.Summary)
+			scopeRow(tw, EndpointScope(e.Name).String(), &e.Summary)
 		}
 		tw.Flush()
 	}

@@ -40,6 +40,11 @@ type CompareOptions struct {
 	// Force compares runs of different scenarios or environments (the
 	// differences become warnings instead of an error).
 	Force bool
+	// ABRun says the sides are the two configurations of one A/B run
+	// (slogate run --compare-with, --base-env): they differ on purpose, so
+	// they are compared as with Force, and a difference is noted as what
+	// the sides are ("A/B sides: ...") rather than as forced.
+	ABRun bool
 	// BaseFiles and NewFiles name the inputs in the output (optional).
 	BaseFiles, NewFiles []string
 }
@@ -153,15 +158,19 @@ func Compare(base, cur []*results.Result, opts CompareOptions) (*results.Compari
 		Metrics: []results.MetricDelta{},
 	}
 	if reasons := Mismatches(base, cur); len(reasons) > 0 {
-		if !opts.Force {
+		if !opts.Force && !opts.ABRun {
 			return nil, &MismatchError{Reasons: reasons}
 		}
+		lead := "compared with --force although "
+		if opts.ABRun {
+			lead = "A/B sides: "
+		}
 		for _, r := range reasons {
-			cmp.Warnings = append(cmp.Warnings, "compared with --force although "+r)
+			cmp.Warn(results.WarningMismatch, lead+r)
 		}
 	}
-	cmp.Warnings = append(cmp.Warnings, reliabilityWarnings("base", base)...)
-	cmp.Warnings = append(cmp.Warnings, reliabilityWarnings("new", cur)...)
+	reliabilityWarnings(cmp, "base", base)
+	reliabilityWarnings(cmp, "new", cur)
 
 	scopes := commonScopes(append(append([]*results.Result{}, base...), cur...))
 	single := len(base) == 1 && len(cur) == 1
@@ -175,7 +184,7 @@ func Compare(base, cur []*results.Result, opts CompareOptions) (*results.Compari
 		cmp.Method = fmt.Sprintf("Mann-Whitney U test across runs (medians; exact p up to %d runs in all), "+
 			"Hodges-Lehmann CI; significant when p < %g", exactMWULimit, opts.Alpha)
 		if MinMannWhitneyP(len(base), len(cur)) > opts.Alpha {
-			cmp.Warnings = append(cmp.Warnings, fmt.Sprintf(
+			cmp.Warn(results.WarningTooFewRuns, fmt.Sprintf(
 				"need >= %d runs per side to detect a difference at alpha level %g (have %d and %d): no metric is judged",
 				RunsNeeded(opts.Alpha), opts.Alpha, len(base), len(cur)))
 		}
@@ -198,55 +207,43 @@ func runRef(label string, rs []*results.Result, files []string) results.RunRef {
 	return ref
 }
 
-func reliabilityWarnings(side string, rs []*results.Result) []string {
-	var out []string
+// reliabilityWarnings warns of each run of one side whose numbers describe
+// more than the service (see Unreliable).
+func reliabilityWarnings(cmp *results.Comparison, side string, rs []*results.Result) {
 	for i, r := range rs {
 		name := side
 		if len(rs) > 1 {
 			name = fmt.Sprintf("%s run %d", side, i+1)
 		}
 		if r.Generator.Saturated {
-			out = append(out, fmt.Sprintf("%s: the load generator could not hold the asked rate (%s): its latency describes the generator too",
+			cmp.Warn(results.WarningSaturated, fmt.Sprintf("%s: the load generator could not hold the asked rate (%s): its latency describes the generator too",
 				name, strings.Join(r.Generator.Reasons, "; ")))
 		}
 		if r.Partial {
-			out = append(out, name+": the run was interrupted (partial result)")
+			cmp.Warn(results.WarningPartial, name+": the run was interrupted (partial result)")
 		}
 	}
-	return out
 }
 
 // Unreliable reports whether a result's numbers describe something other
 // than the service: a saturated generator or an interrupted run.
 func Unreliable(r *results.Result) bool { return r.Generator.Saturated || r.Partial }
 
-// scopeRef names a part of a result: the whole run, a phase or an endpoint.
-type scopeRef struct {
-	kind string // run | phase | endpoint
-	name string
-}
-
-func (s scopeRef) String() string {
-	if s.kind == "run" {
-		return "run"
-	}
-	return s.kind + " " + s.name
-}
-
-func (s scopeRef) objective(metric string) *Objective {
+// scopeObjective is an objective on metric over scope s.
+func scopeObjective(s results.Scope, metric string) *Objective {
 	o := &Objective{Metric: metric}
-	switch s.kind {
-	case "phase":
-		o.Phase = s.name
-	case "endpoint":
-		o.Endpoint = s.name
+	switch s.Kind {
+	case results.ScopePhase:
+		o.Phase = s.Name
+	case results.ScopeEndpoint:
+		o.Endpoint = s.Name
 	}
 	return o
 }
 
-// value reads a metric of a scope, and whether the scope exists.
-func (s scopeRef) value(r *results.Result, metric string) (v float64, requests int64, ok bool) {
-	o := s.objective(metric)
+// scopeMetric reads a metric of a scope, and whether the scope exists.
+func scopeMetric(s results.Scope, r *results.Result, metric string) (v float64, requests int64, ok bool) {
+	o := scopeObjective(s, metric)
 	sum, _, err := scopeOf(r, o)
 	if err != nil {
 		return 0, 0, false
@@ -254,15 +251,15 @@ func (s scopeRef) value(r *results.Result, metric string) (v float64, requests i
 	return scopeValue(r, o, sum), sum.Requests, true
 }
 
-// intervals returns the per-second intervals of a scope: all of them for
-// the run, those whose middle falls in the phase for a phase, none for an
-// endpoint (the recorder keeps intervals for the run only).
-func (s scopeRef) intervals(r *results.Result) []results.Interval {
-	switch s.kind {
-	case "run":
+// scopeIntervals returns the per-second intervals of a scope: all of them
+// for the run, those whose middle falls in the phase for a phase, none for
+// an endpoint (the recorder keeps intervals for the run only).
+func scopeIntervals(s results.Scope, r *results.Result) []results.Interval {
+	switch s.Kind {
+	case results.ScopeRun:
 		return r.Intervals
-	case "phase":
-		p := r.Phase(s.name)
+	case results.ScopePhase:
+		p := r.Phase(s.Name)
 		if p == nil {
 			return nil
 		}
@@ -280,8 +277,8 @@ func (s scopeRef) intervals(r *results.Result) []results.Interval {
 
 // commonScopes lists the run, the measured phases and the endpoints present
 // in every result, in the first result's order.
-func commonScopes(rs []*results.Result) []scopeRef {
-	scopes := []scopeRef{{kind: "run"}}
+func commonScopes(rs []*results.Result) []results.Scope {
+	scopes := []results.Scope{results.RunScope()}
 	for _, p := range rs[0].Phases {
 		if p.Warmup {
 			continue
@@ -293,7 +290,7 @@ func commonScopes(rs []*results.Result) []scopeRef {
 			}
 		}
 		if all {
-			scopes = append(scopes, scopeRef{kind: "phase", name: p.Name})
+			scopes = append(scopes, results.PhaseScope(p.Name))
 		}
 	}
 	for _, e := range rs[0].Endpoints {
@@ -304,7 +301,7 @@ func commonScopes(rs []*results.Result) []scopeRef {
 			}
 		}
 		if all {
-			scopes = append(scopes, scopeRef{kind: "endpoint", name: e.Name})
+			scopes = append(scopes, results.EndpointScope(e.Name))
 		}
 	}
 	return scopes
@@ -338,9 +335,9 @@ func round2(v float64) float64 {
 }
 
 // newDelta fills the point figures of a row.
-func newDelta(sc scopeRef, metric string, b, n float64) results.MetricDelta {
+func newDelta(sc results.Scope, metric string, b, n float64) results.MetricDelta {
 	d := results.MetricDelta{
-		Metric: metric, Scope: sc.String(), Unit: MetricUnit(metric),
+		Metric: metric, Scope: sc, Unit: MetricUnit(metric),
 		Base: round(b), New: round(n), DeltaPct: round2(pctChange(b, n)),
 	}
 	d.ImprovementPct = improvement(metric, d.DeltaPct)
@@ -556,7 +553,7 @@ type bootResult struct {
 
 // bootstrapScope runs the block bootstrap for one scope and the given
 // metrics (all must be bootstrappable).
-func bootstrapScope(base, cur *results.Result, sc scopeRef, metrics []string, opts CompareOptions) map[string]bootResult {
+func bootstrapScope(base, cur *results.Result, sc results.Scope, metrics []string, opts CompareOptions) map[string]bootResult {
 	out := map[string]bootResult{}
 	fail := func(reason string) map[string]bootResult {
 		for _, m := range metrics {
@@ -564,10 +561,10 @@ func bootstrapScope(base, cur *results.Result, sc scopeRef, metrics []string, op
 		}
 		return out
 	}
-	if sc.kind == "endpoint" {
+	if sc.Kind == results.ScopeEndpoint {
 		return fail("no per-endpoint intervals: one run per side gives no CI (compare --repeat runs)")
 	}
-	bi, ni := sc.intervals(base), sc.intervals(cur)
+	bi, ni := scopeIntervals(sc, base), scopeIntervals(sc, cur)
 	if len(bi) < opts.MinIntervals || len(ni) < opts.MinIntervals {
 		return fail(fmt.Sprintf("need >= %d one-second intervals per side for a bootstrap CI, have %d and %d", opts.MinIntervals, len(bi), len(ni)))
 	}
@@ -639,7 +636,7 @@ func bootstrapScope(base, cur *results.Result, sc scopeRef, metrics []string, op
 }
 
 // compareSingle builds the rows of one scope for one run per side.
-func compareSingle(base, cur *results.Result, sc scopeRef, metrics []string, opts CompareOptions) []results.MetricDelta {
+func compareSingle(base, cur *results.Result, sc results.Scope, metrics []string, opts CompareOptions) []results.MetricDelta {
 	var boot []string
 	for _, m := range metrics {
 		if bootstrappable(m) {
@@ -649,8 +646,8 @@ func compareSingle(base, cur *results.Result, sc scopeRef, metrics []string, opt
 	cis := bootstrapScope(base, cur, sc, boot, opts)
 	var rows []results.MetricDelta
 	for _, m := range metrics {
-		b, bReq, _ := sc.value(base, m)
-		n, nReq, _ := sc.value(cur, m)
+		b, bReq, _ := scopeMetric(sc, base, m)
+		n, nReq, _ := scopeMetric(sc, cur, m)
 		d := newDelta(sc, m, b, n)
 		switch {
 		case m == "max" || m == "min":
@@ -703,16 +700,16 @@ func signedValue(v float64, unit string) string {
 
 // ---- several runs per side: Mann-Whitney U across runs ----
 
-func compareRuns(base, cur []*results.Result, sc scopeRef, metric string, opts CompareOptions) results.MetricDelta {
+func compareRuns(base, cur []*results.Result, sc results.Scope, metric string, opts CompareOptions) results.MetricDelta {
 	var x, y []float64
 	minReq := int64(math.MaxInt64)
 	for _, r := range base {
-		v, req, _ := sc.value(r, metric)
+		v, req, _ := scopeMetric(sc, r, metric)
 		x = append(x, v)
 		minReq = min(minReq, req)
 	}
 	for _, r := range cur {
-		v, req, _ := sc.value(r, metric)
+		v, req, _ := scopeMetric(sc, r, metric)
 		y = append(y, v)
 		minReq = min(minReq, req)
 	}
@@ -778,15 +775,15 @@ func Significance(base, cur *results.Result, alpha float64) func(metric, phase, 
 		if base == nil || cur == nil || !bootstrappable(metric) {
 			return false, false
 		}
-		sc := scopeRef{kind: "run"}
+		sc := results.RunScope()
 		switch {
 		case phase != "":
-			sc = scopeRef{kind: "phase", name: phase}
+			sc = results.PhaseScope(phase)
 		case endpoint != "":
-			sc = scopeRef{kind: "endpoint", name: endpoint}
+			sc = results.EndpointScope(endpoint)
 		}
-		b, bReq, okB := sc.value(base, metric)
-		n, nReq, okN := sc.value(cur, metric)
+		b, bReq, okB := scopeMetric(sc, base, metric)
+		n, nReq, okN := scopeMetric(sc, cur, metric)
 		if !okB || !okN || bReq < minSamples(metric) || nReq < minSamples(metric) {
 			return false, false
 		}

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 func row(t *testing.T, c *results.Comparison, scope, metric string) results.MetricDelta {
 	t.Helper()
 	for _, m := range c.Metrics {
-		if m.Scope == scope && m.Metric == metric {
+		if m.Scope.String() == scope && m.Metric == metric {
 			return m
 		}
 	}
@@ -147,6 +148,57 @@ func TestCompareRefusesDifferentScenarioOrEnvironment(t *testing.T) {
 	}
 }
 
+// Every warning is kept twice: as text in Warnings (unchanged for
+// scripts) and as {kind, text} in WarningList. An A/B run names its
+// mismatches as what the sides are, chosen by option, not by rewording.
+func TestCompareWarningKinds(t *testing.T) {
+	a := synthResult(t, synth{medianMs: 20, seconds: 10, seed: 1})
+	b := synthResult(t, synth{medianMs: 20, seconds: 10, seed: 2})
+	b.Environment.OS = "darwin"
+	b.Generator.Saturated, b.Generator.Reasons = true, []string{"achieved 80% of the asked rate"}
+	b.Partial = true
+	for _, tt := range []struct {
+		name string
+		opts CompareOptions
+		lead string
+	}{
+		{"force", CompareOptions{Force: true}, "compared with --force although "},
+		{"A/B", CompareOptions{ABRun: true}, "A/B sides: "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Resamples = 50
+			c, err := Compare([]*results.Result{a}, []*results.Result{b}, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []results.Warning{
+				{Kind: results.WarningMismatch, Text: tt.lead + `OS differs: "linux" vs "darwin"`},
+				{Kind: results.WarningSaturated, Text: "new: the load generator could not hold the asked rate (achieved 80% of the asked rate): its latency describes the generator too"},
+				{Kind: results.WarningPartial, Text: "new: the run was interrupted (partial result)"},
+			}
+			if !reflect.DeepEqual(c.WarningList, want) {
+				t.Fatalf("warning list %q, want %q", c.WarningList, want)
+			}
+			if len(c.Warnings) != len(want) {
+				t.Fatalf("warnings %q", c.Warnings)
+			}
+			for i, w := range want {
+				if c.Warnings[i] != w.Text {
+					t.Errorf("warnings[%d] = %q, want %q", i, c.Warnings[i], w.Text)
+				}
+			}
+		})
+	}
+
+	c, err := Compare(repeatRuns(t, 2, 20, 100), repeatRuns(t, 2, 20, 200), CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.WarningList) != 1 || c.WarningList[0].Kind != results.WarningTooFewRuns || c.WarningList[0].Text != c.Warnings[0] {
+		t.Errorf("2v2: warning list %q, warnings %q", c.WarningList, c.Warnings)
+	}
+}
+
 func repeatRuns(t *testing.T, n int, medianMs float64, seed uint64) []*results.Result {
 	var rs []*results.Result
 	for i := 0; i < n; i++ {
@@ -254,7 +306,7 @@ func TestCompareSingleRunFalsePositiveRate(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, m := range c.Metrics {
-			if m.Scope != "run" || m.Verdict == Inconclusive {
+			if m.Scope != results.RunScope() || m.Verdict == Inconclusive {
 				continue
 			}
 			rows++

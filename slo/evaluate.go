@@ -199,22 +199,24 @@ func quantileOf(metric string) float64 {
 }
 
 // scopeOf finds the summary an objective is about.
-func scopeOf(r *results.Result, o *Objective) (*results.Summary, string, error) {
+func scopeOf(r *results.Result, o *Objective) (*results.Summary, results.Scope, error) {
 	switch {
 	case o.Phase != "":
+		sc := results.PhaseScope(o.Phase)
 		p := r.Phase(o.Phase)
 		if p == nil {
-			return nil, "phase " + o.Phase, fmt.Errorf("the result has no phase %q", o.Phase)
+			return nil, sc, fmt.Errorf("the result has no phase %q", o.Phase)
 		}
-		return &p.Summary, "phase " + o.Phase, nil
+		return &p.Summary, sc, nil
 	case o.Endpoint != "":
+		sc := results.EndpointScope(o.Endpoint)
 		e := r.Endpoint(o.Endpoint)
 		if e == nil {
-			return nil, "endpoint " + o.Endpoint, fmt.Errorf("the result has no endpoint %q", o.Endpoint)
+			return nil, sc, fmt.Errorf("the result has no endpoint %q", o.Endpoint)
 		}
-		return &e.Summary, "endpoint " + o.Endpoint, nil
+		return &e.Summary, sc, nil
 	}
-	return &r.Summary, "run", nil
+	return &r.Summary, results.RunScope(), nil
 }
 
 // Value returns a metric of a summary in its unit (ms, fraction or req/s);

@@ -41,14 +41,14 @@ func EvaluateWithThresholds(r *results.Result, set *Set, opts Options) results.S
 		or := results.ObjectiveResult{
 			Name:      "k6: " + th.Metric + " " + th.Threshold,
 			Objective: th.Metric + " " + th.Threshold,
-			Scope:     "k6 threshold",
+			Scope:     results.Scope{Kind: results.ScopeScriptThreshold},
 			Unit:      th.Unit,
 			Verdict:   Pass,
 			Key:       true,
 		}
 		switch {
 		case th.Metric == results.ScriptVerdictMetric:
-			or.Name, or.Objective, or.Scope = "k6: "+th.Threshold, th.Threshold, "k6 script"
+			or.Name, or.Objective, or.Scope = "k6: "+th.Threshold, th.Threshold, results.Scope{Kind: results.ScopeScript}
 		case th.Value != nil:
 			or.Value = *th.Value
 		default:

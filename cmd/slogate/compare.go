@@ -179,16 +179,17 @@ func runCompare(cmd *cobra.Command, args []string, f *compareFlags) error {
 
 // filterScope keeps the comparison rows of one kind of scope.
 func filterScope(c *results.Comparison, scope string) error {
-	switch scope {
+	kind := results.ScopeKind(scope)
+	switch kind {
 	case "all", "":
 		return nil
-	case "run", "phase", "endpoint":
+	case results.ScopeRun, results.ScopePhase, results.ScopeEndpoint:
 	default:
 		return fmt.Errorf("--scope %q: want all, run, phase or endpoint", scope)
 	}
 	kept := c.Metrics[:0]
 	for _, m := range c.Metrics {
-		if m.Scope == scope || strings.HasPrefix(m.Scope, scope+" ") {
+		if m.Scope.Kind == kind {
 			kept = append(kept, m)
 		}
 	}

@@ -82,7 +82,7 @@ func TestCompareCommand(t *testing.T) {
 	var c results.Comparison
 	json.Unmarshal([]byte(stdout), &c)
 	p50 := c.Metrics[0]
-	if p50.Metric != "p50" || p50.Scope != "run" || math.Abs(p50.ImprovementPct-50) > 3 || !p50.Significant || p50.Verdict != "better" ||
+	if p50.Metric != "p50" || p50.Scope.String() != "run" || math.Abs(p50.ImprovementPct-50) > 3 || !p50.Significant || p50.Verdict != "better" ||
 		p50.CILowPct > -50 || p50.CIHighPct < -50 {
 		t.Fatalf("p50 row %+v, want ~+50 %% improvement, CI containing −50 %%", p50)
 	}
@@ -255,6 +255,10 @@ phases: [{kind: constant, rate: 50, duration: 1s}]
 			t.Fatalf("A/B output lacks %q in order:\n%s", w, stdout)
 		}
 		last = i
+	}
+	// The sides differ on purpose: said as what they are, not as forced.
+	if !strings.Contains(stdout, "warning: A/B sides: scenario content (hash) differs") || strings.Contains(stdout, "--force") {
+		t.Fatalf("A/B warnings:\n%s", stdout)
 	}
 	for _, f := range []string{"ab-base-1.json", "ab-new-2.json", "ab.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

@@ -139,15 +139,12 @@ func runRepeated(ctx context.Context, cmd *cobra.Command, args []string, f *runF
 	}
 
 	base := sides[0].runs
-	c, cerr := slo.Compare(base, newSide.runs, slo.CompareOptions{Force: true})
+	c, cerr := slo.Compare(base, newSide.runs, slo.CompareOptions{Force: true, ABRun: true})
 	if cerr != nil {
 		return withCode(ExitBadInput, cerr)
 	}
 	// The gate is the aggregate's; the sides differ on purpose here.
 	slo.JudgeComparison(c, append(append([]*results.Result{}, base...), newSide.runs...), true)
-	for i, w := range c.Warnings {
-		c.Warnings[i] = strings.Replace(w, "compared with --force although ", "A/B sides: ", 1)
-	}
 	if f.format == "json" {
 		// The comparison is the document; the aggregate goes to --out.
 		gate := finish(io.Discard, agg, set, baseline, f.out, "text", nil, f.reports)

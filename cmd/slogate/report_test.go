@@ -37,8 +37,8 @@ func reportFixture(t *testing.T) (string, *results.Result) {
 	}
 	r := rec.Result(results.Finish{Scenario: "report-fixture", Engine: "vegeta", StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Elapsed: 10 * time.Second})
 	r.SLO = &results.SLOReport{Verdict: "fail", Objectives: []results.ObjectiveResult{
-		{Name: "p99", Objective: "p99 < 200ms", Scope: "run", Value: r.Summary.LatencyMs.P99, Unit: "ms", Verdict: "pass"},
-		{Name: "p50", Objective: "p50 < 1ms", Scope: "run", Value: r.Summary.LatencyMs.P50, Unit: "ms", Verdict: "fail"},
+		{Name: "p99", Objective: "p99 < 200ms", Scope: results.RunScope(), Value: r.Summary.LatencyMs.P99, Unit: "ms", Verdict: "pass"},
+		{Name: "p50", Objective: "p50 < 1ms", Scope: results.RunScope(), Value: r.Summary.LatencyMs.P50, Unit: "ms", Verdict: "fail"},
 	}}
 	path := filepath.Join(t.TempDir(), "r.json")
 	if err := results.Write(path, r); err != nil {

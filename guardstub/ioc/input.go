@@ -102,6 +102,7 @@ type inputError struct {
 	status int
 	msg    string
 	items  []ItemError
+	empty  bool // no IOC was given at all
 }
 
 func (e *inputError) Error() string { return e.msg }

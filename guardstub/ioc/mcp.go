@@ -93,7 +93,7 @@ func (s *Service) callAnalyzeTool(ctx context.Context, _ *mcp.CallToolRequest, a
 		case errors.As(err, &in) && in.status == 422:
 			b, _ := json.Marshal(in.items)
 			return toolError("Error: No valid IOCs could be processed. Check your input. Rejected: " + string(b)), nil, nil
-		case errors.As(err, &in) && strings.HasPrefix(in.msg, "no IOCs"):
+		case errors.As(err, &in) && in.empty:
 			return toolError("Error: Please provide at least one IOC for analysis."), nil, nil
 		case errors.As(err, &in):
 			return toolError("Error: " + in.msg), nil, nil

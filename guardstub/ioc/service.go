@@ -146,7 +146,9 @@ func (s *Service) analyze(ctx context.Context, req *AnalyzeRequest, opt analysis
 
 	values, itemErrs := req.values()
 	if len(values) == 0 && len(itemErrs) == 0 {
-		return nil, badRequest("no IOCs provided: %s", emptyBodyHint)
+		e := badRequest("no IOCs provided: %s", emptyBodyHint)
+		e.empty = true
+		return nil, e
 	}
 	if len(values) > opt.maxIOCs {
 		msg := fmt.Sprintf("too many IOCs: %d, the limit is %s=%d", len(values), opt.limitName, opt.maxIOCs)

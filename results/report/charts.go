@@ -338,12 +338,11 @@ func phaseBandsOf(r *results.Result) phaseBands {
 	return pb
 }
 
-func phaseSpan(r *results.Result, scope string) (lo, hi float64, ok bool) {
-	name, isPhase := strings.CutPrefix(scope, "phase ")
-	if !isPhase {
+func phaseSpan(r *results.Result, scope results.Scope) (lo, hi float64, ok bool) {
+	if scope.Kind != results.ScopePhase {
 		return 0, 0, false
 	}
-	if p := r.Phase(name); p != nil {
+	if p := r.Phase(scope.Name); p != nil {
 		return p.StartS, p.StartS + p.DurationS, true
 	}
 	return 0, 0, false
@@ -599,7 +598,7 @@ func sloStaircase(ths []threshold, xMax float64) (plotter.XYs, []threshold) {
 	var used []threshold
 	for _, t := range ths {
 		q := quantileOf(t.Metric)
-		if !t.Upper || t.Scope != "run" || q <= 0 {
+		if !t.Upper || t.Scope.Kind != results.ScopeRun || q <= 0 {
 			continue
 		}
 		x := xMax

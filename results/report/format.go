@@ -115,11 +115,7 @@ func objectiveLabel(o *results.ObjectiveResult) string {
 	if text == "" {
 		text = o.Name
 	}
-	scope := o.Scope
-	if scope == "" {
-		scope = "run"
-	}
-	return text + " (" + scope + ")"
+	return text + " (" + o.Scope.OrRun().String() + ")"
 }
 
 // percent renders a fraction 0..1 as "12.34%".

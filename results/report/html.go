@@ -152,14 +152,14 @@ func writeHTML(w io.Writer, r *results.Result) error {
 	d.Charts = resultCharts(r)
 	for i := range r.Phases {
 		p := &r.Phases[i]
-		name := "phase " + p.Name
+		name := results.PhaseScope(p.Name).String()
 		if p.Warmup {
 			name += " (warm-up, not measured)"
 		}
 		d.Scopes = append(d.Scopes, newScopeRow(name+fmt.Sprintf(" · %s %g–%g s", p.Kind, p.StartS, p.StartS+p.DurationS), &p.Summary, p.Warmup))
 	}
 	for i := range r.Endpoints {
-		d.Scopes = append(d.Scopes, newScopeRow("endpoint "+r.Endpoints[i].Name, &r.Endpoints[i].Summary, false))
+		d.Scopes = append(d.Scopes, newScopeRow(results.EndpointScope(r.Endpoints[i].Name).String(), &r.Endpoints[i].Summary, false))
 	}
 	if len(s.StatusCodes) > 0 {
 		d.Lists = append(d.Lists, namedList{Title: "Status codes", Items: countItems(s.StatusCodes)})
@@ -201,7 +201,7 @@ func writeComparisonHTML(w io.Writer, c *results.Comparison, base, cur *results.
 	for _, metric := range []string{"p50", "p99", "throughput", "error_rate"} {
 		for i := range c.Metrics {
 			m := &c.Metrics[i]
-			if m.Metric != metric || m.Scope != "run" {
+			if m.Metric != metric || m.Scope != results.RunScope() {
 				continue
 			}
 			sub := results.FormatValue(m.Base, m.Unit) + " → " + results.FormatValue(m.New, m.Unit)
@@ -223,7 +223,7 @@ func writeComparisonHTML(w io.Writer, c *results.Comparison, base, cur *results.
 			for i := range side.r.Phases {
 				p := &side.r.Phases[i]
 				if !p.Warmup {
-					d.Scopes = append(d.Scopes, newScopeRow(side.name+" · phase "+p.Name, &p.Summary, false))
+					d.Scopes = append(d.Scopes, newScopeRow(side.name+" · "+results.PhaseScope(p.Name).String(), &p.Summary, false))
 				}
 			}
 		}
@@ -343,7 +343,7 @@ func newSLOTable(rep *results.SLOReport) *sloTable {
 	for i := range rep.Objectives {
 		o := &rep.Objectives[i]
 		row := sloRow{
-			Class: verdictClass(o.Verdict), Verdict: strings.ToUpper(o.Verdict), Objective: o.Objective, Scope: o.Scope,
+			Class: verdictClass(o.Verdict), Verdict: strings.ToUpper(o.Verdict), Objective: o.Objective, Scope: o.Scope.String(),
 			Value: results.FormatValue(o.Value, o.Unit), Detail: o.Detail, Key: o.Key,
 		}
 		if o.Baseline != nil {
@@ -395,7 +395,7 @@ func newCompareTable(c *results.Comparison) *compareTable {
 		v = math.Max(-scale, math.Min(scale, v))
 		return 50 + 48*v/scale
 	}
-	groups := map[string]*compareGroup{}
+	groups := map[results.Scope]*compareGroup{}
 	for i := range c.Metrics {
 		d := &c.Metrics[i]
 		row := compareRow{
@@ -415,15 +415,12 @@ func newCompareTable(c *results.Comparison) *compareTable {
 				row.HasWhisker, row.WhiskerLeft, row.WhiskerW = true, pos(lo), pos(hi)-pos(lo)
 			}
 		}
-		scope := d.Scope
-		if scope == "" {
-			scope = "run"
-		}
+		scope := d.Scope.OrRun()
 		g := groups[scope]
 		if g == nil {
-			g = &compareGroup{Scope: scope}
+			g = &compareGroup{Scope: scope.String()}
 			groups[scope] = g
-			if scope == "run" {
+			if scope == results.RunScope() {
 				t.Run = g
 			} else {
 				t.Scopes = append(t.Scopes, g)

@@ -155,9 +155,9 @@ func TestHTMLComparison(t *testing.T) {
 
 func TestImprovementBarsShareOneScale(t *testing.T) {
 	c := &results.Comparison{Metrics: []results.MetricDelta{
-		{Metric: "p50", Scope: "run", DeltaPct: -40, ImprovementPct: 40, CILowPct: -45, CIHighPct: -35, Significant: true, Verdict: "better"},
-		{Metric: "throughput", Scope: "run", DeltaPct: -10, ImprovementPct: -10, CILowPct: -12, CIHighPct: -8, Significant: true, Verdict: "worse"},
-		{Metric: "p999", Scope: "run", Verdict: "inconclusive"},
+		{Metric: "p50", Scope: results.RunScope(), DeltaPct: -40, ImprovementPct: 40, CILowPct: -45, CIHighPct: -35, Significant: true, Verdict: "better"},
+		{Metric: "throughput", Scope: results.RunScope(), DeltaPct: -10, ImprovementPct: -10, CILowPct: -12, CIHighPct: -8, Significant: true, Verdict: "worse"},
+		{Metric: "p999", Scope: results.RunScope(), Verdict: "inconclusive"},
 	}}
 	tab := newCompareTable(c)
 	rows := tab.Run.Rows

@@ -243,7 +243,7 @@ func TestJUnitRunVerdictWithoutFailedObjective(t *testing.T) {
 	} {
 		r := syntheticRun(t, 10*time.Millisecond, 1, false)
 		r.SLO = &results.SLOReport{Verdict: tc.verdict, Reasons: []string{"generator saturated: 91% of the asked rate"},
-			Objectives: []results.ObjectiveResult{{Name: "p99", Objective: "p99 < 200ms", Scope: "run", Value: 20, Unit: "ms", Verdict: "pass"}}}
+			Objectives: []results.ObjectiveResult{{Name: "p99", Objective: "p99 < 200ms", Scope: results.RunScope(), Value: 20, Unit: "ms", Verdict: "pass"}}}
 		var buf bytes.Buffer
 		if err := Write(&buf, "junit", r); err != nil {
 			t.Fatal(err)

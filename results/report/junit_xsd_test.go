@@ -25,7 +25,7 @@ func junitVariants(t *testing.T) map[string][]byte {
 	partial := syntheticRun(t, 10*time.Millisecond, 2, false)
 	partial.Partial = true
 	partial.SLO = &results.SLOReport{Verdict: "inconclusive", Reasons: []string{"the run was interrupted"}, Objectives: []results.ObjectiveResult{
-		{Name: "p50", Objective: "p50 < 50ms", Scope: "run", Unit: "ms", Verdict: "pass"},
+		{Name: "p50", Objective: "p50 < 50ms", Scope: results.RunScope(), Unit: "ms", Verdict: "pass"},
 	}}
 	out := map[string][]byte{}
 	for name, r := range map[string]*results.Result{

@@ -58,14 +58,14 @@ func writeMarkdown(w io.Writer, r *results.Result) error {
 		b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for i := range r.Phases {
 			p := &r.Phases[i]
-			name := "phase " + mdText(p.Name)
+			name := mdText(results.PhaseScope(p.Name).String())
 			if p.Warmup {
 				name += " (warm-up, not measured)"
 			}
 			markdownScopeRow(b, name, &p.Summary)
 		}
 		for i := range r.Endpoints {
-			markdownScopeRow(b, "endpoint "+mdText(r.Endpoints[i].Name), &r.Endpoints[i].Summary)
+			markdownScopeRow(b, mdText(results.EndpointScope(r.Endpoints[i].Name).String()), &r.Endpoints[i].Summary)
 		}
 		b.WriteString("\n")
 	}
@@ -97,7 +97,7 @@ func writeMarkdownSLO(b *strings.Builder, rep *results.SLOReport) {
 		if o.Baseline != nil {
 			baseline = results.FormatValue(*o.Baseline, o.Unit)
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", verdictIcon(o.Verdict), name, mdText(o.Scope),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", verdictIcon(o.Verdict), name, mdText(o.Scope.String()),
 			results.FormatValue(o.Value, o.Unit), baseline, mdText(o.Detail))
 	}
 	class, headline := runVerdict(rep)
@@ -167,7 +167,7 @@ func writeComparisonMarkdown(w io.Writer, c *results.Comparison) error {
 		if d.Significant {
 			improvement = "**" + improvement + "**"
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", changeIcon(d.Verdict), mdText(d.Metric), mdText(d.Scope),
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", changeIcon(d.Verdict), mdText(d.Metric), mdText(d.Scope.String()),
 			results.FormatValue(d.Base, d.Unit), results.FormatValue(d.New, d.Unit), signedPct(d.DeltaPct), improvement,
 			ciText(d), significanceText(d), mdText(d.Note))
 	}

@@ -237,8 +237,8 @@ func TestPassWithFailedObjectiveIsNotAllGreen(t *testing.T) {
 	r.SLO = &results.SLOReport{
 		Verdict: "pass", Score: &score, PassMark: 90, WarningMark: 90,
 		Objectives: []results.ObjectiveResult{
-			{Name: "p50", Objective: "p50 < 50ms", Scope: "run", Unit: "ms", Verdict: "pass", Weight: 2000},
-			{Name: "max", Objective: "max < 1ms", Scope: "run", Unit: "ms", Verdict: "fail", Weight: 1},
+			{Name: "p50", Objective: "p50 < 50ms", Scope: results.RunScope(), Unit: "ms", Verdict: "pass", Weight: 2000},
+			{Name: "max", Objective: "max < 1ms", Scope: results.RunScope(), Unit: "ms", Verdict: "fail", Weight: 1},
 		},
 	}
 	want := map[string][]string{

@@ -60,7 +60,7 @@ func latencyOverTime(c *chart, r *results.Result) (*plot.Plot, error) {
 	// objectives have no per-second series to compare with).
 	var ths []threshold
 	for _, t := range latencyThresholds(r.SLO) {
-		if t.Scope == "run" || strings.HasPrefix(t.Scope, "phase ") {
+		if t.Scope.Kind == results.ScopeRun || t.Scope.Kind == results.ScopePhase {
 			ths = append(ths, t)
 		}
 	}
@@ -84,14 +84,14 @@ func latencyOverTime(c *chart, r *results.Result) (*plot.Plot, error) {
 	}
 	for i, t := range ths {
 		x0, x1 := lo, hi
-		if t.Scope != "run" {
+		if t.Scope.Kind != results.ScopeRun {
 			if x0, x1, ok = phaseSpan(r, t.Scope); !ok {
 				continue
 			}
 		}
 		label := t.Label
-		if t.Scope != "run" {
-			label += " (" + t.Scope + ")"
+		if t.Scope.Kind != results.ScopeRun {
+			label += " (" + t.Scope.String() + ")"
 		}
 		if !visible[i] {
 			c.Notes = append(c.Notes, fmt.Sprintf("SLO %s is off the scale (%s, the data peaks at %s).", label, ms(t.Ms), ms(dataMax)))
@@ -203,7 +203,7 @@ func spectrum(c *chart, r *results.Result) (*plot.Plot, error) {
 			if len(xys) == 0 {
 				continue
 			}
-			curves = append(curves, curve{"phase " + name, xys, colPhases[i%len(colPhases)], 1, false})
+			curves = append(curves, curve{results.PhaseScope(name).String(), xys, colPhases[i%len(colPhases)], 1, false})
 		}
 	}
 	if sh, err := decodeHistogram(r.Histograms.Run.ServiceLatency); err == nil && sh.TotalCount() > 0 {
@@ -338,7 +338,7 @@ func compareLatencyOverTime(c *chart, base, cur *results.Result) (*plot.Plot, er
 	}
 	var ths []threshold
 	for _, t := range latencyThresholds(cur.SLO) {
-		if t.Scope == "run" && (t.Metric == "p50" || t.Metric == "p99") {
+		if t.Scope.Kind == results.ScopeRun && (t.Metric == "p50" || t.Metric == "p99") {
 			ths = append(ths, t)
 		}
 	}

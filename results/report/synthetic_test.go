@@ -100,14 +100,14 @@ func withSLO(r *results.Result) *results.Result {
 		Score:   &score,
 		Reasons: []string{"key objective p99 < 200ms failed"},
 		Objectives: []results.ObjectiveResult{
-			{Name: "p50", Objective: "p50 < 50ms", Scope: "run", Value: s.LatencyMs.P50, Unit: "ms", Verdict: "pass", Weight: 1, Bounds: []results.Bound{{Metric: "p50", Op: "<", Value: 50}}},
-			{Name: "p99", Objective: "p99 < 200ms", Scope: "run", Value: s.LatencyMs.P99, Unit: "ms", Verdict: "fail", Key: true, Weight: 2, Bounds: []results.Bound{{Metric: "p99", Op: "<", Value: 200}}},
-			{Name: "p99@phase:steady", Objective: "p99 < 40ms", Scope: "phase steady", Value: steady.LatencyMs.P99, Unit: "ms", Verdict: "pass", Weight: 1, Bounds: []results.Bound{{Metric: "p99", Op: "<", Value: 40}}},
-			{Name: "p999", Objective: "p999 < 300ms", Scope: "run", Value: s.LatencyMs.P999, Unit: "ms", Verdict: "inconclusive", Weight: 1,
+			{Name: "p50", Objective: "p50 < 50ms", Scope: results.RunScope(), Value: s.LatencyMs.P50, Unit: "ms", Verdict: "pass", Weight: 1, Bounds: []results.Bound{{Metric: "p50", Op: "<", Value: 50}}},
+			{Name: "p99", Objective: "p99 < 200ms", Scope: results.RunScope(), Value: s.LatencyMs.P99, Unit: "ms", Verdict: "fail", Key: true, Weight: 2, Bounds: []results.Bound{{Metric: "p99", Op: "<", Value: 200}}},
+			{Name: "p99@phase:steady", Objective: "p99 < 40ms", Scope: results.PhaseScope("steady"), Value: steady.LatencyMs.P99, Unit: "ms", Verdict: "pass", Weight: 1, Bounds: []results.Bound{{Metric: "p99", Op: "<", Value: 40}}},
+			{Name: "p999", Objective: "p999 < 300ms", Scope: results.RunScope(), Value: s.LatencyMs.P999, Unit: "ms", Verdict: "inconclusive", Weight: 1,
 				Detail: "need >= 5000 requests to judge p999, have 2600", Bounds: []results.Bound{{Metric: "p999", Op: "<", Value: 300}}},
-			{Name: "max", Objective: "max < 5s", Scope: "run", Value: s.LatencyMs.Max, Unit: "ms", Verdict: "pass", Weight: 1, Bounds: []results.Bound{{Metric: "max", Op: "<", Value: 5000}}},
-			{Name: "error_rate", Objective: "error_rate < 0.1%", Scope: "run", Value: s.ErrorRate, Unit: "fraction", Verdict: "fail", Weight: 1, Bounds: []results.Bound{{Metric: "error_rate", Op: "<", Value: 0.001}}},
-			{Name: "block_rate", Objective: "block_rate < 10% | odd", Scope: "run", Value: s.BlockRate, Unit: "fraction", Verdict: "pass", Weight: 1},
+			{Name: "max", Objective: "max < 5s", Scope: results.RunScope(), Value: s.LatencyMs.Max, Unit: "ms", Verdict: "pass", Weight: 1, Bounds: []results.Bound{{Metric: "max", Op: "<", Value: 5000}}},
+			{Name: "error_rate", Objective: "error_rate < 0.1%", Scope: results.RunScope(), Value: s.ErrorRate, Unit: "fraction", Verdict: "fail", Weight: 1, Bounds: []results.Bound{{Metric: "error_rate", Op: "<", Value: 0.001}}},
+			{Name: "block_rate", Objective: "block_rate < 10% | odd", Scope: results.RunScope(), Value: s.BlockRate, Unit: "fraction", Verdict: "pass", Weight: 1},
 		},
 	}
 	return r
@@ -125,7 +125,7 @@ func syntheticComparison(base, cur *results.Result) *results.Comparison {
 		Method: "circular block bootstrap over per-second intervals", Alpha: 0.05,
 		Warnings: []string{"target env differs: DELAY_MS 20 → 10"},
 	}
-	add := func(metric, scope, unit string, b, n, lo, hi float64, verdict, note string) {
+	add := func(metric string, scope results.Scope, unit string, b, n, lo, hi float64, verdict, note string) {
 		d := results.MetricDelta{Metric: metric, Scope: scope, Unit: unit, Base: b, New: n, CILowPct: lo, CIHighPct: hi, Verdict: verdict, Note: note}
 		if b != 0 {
 			d.DeltaPct = 100 * (n/b - 1)
@@ -140,10 +140,10 @@ func syntheticComparison(base, cur *results.Result) *results.Comparison {
 		}
 		c.Metrics = append(c.Metrics, d)
 	}
-	add("p50", "run", "ms", base.Summary.LatencyMs.P50, cur.Summary.LatencyMs.P50, -53, -47, "better", "")
-	add("p99", "run", "ms", base.Summary.LatencyMs.P99, cur.Summary.LatencyMs.P99, -60, -35, "better", "")
-	add("p999", "run", "ms", base.Summary.LatencyMs.P999, cur.Summary.LatencyMs.P999, 0, 0, "inconclusive", "need >= 5000 requests per side to judge p999, have 2600 and 2600")
-	add("throughput", "run", "req/s", base.Summary.ThroughputRPS, cur.Summary.ThroughputRPS, -3, 4, "no change", "")
-	add("error_rate", "phase burst", "fraction", 0.02, 0.03, 10, 90, "worse", "")
+	add("p50", results.RunScope(), "ms", base.Summary.LatencyMs.P50, cur.Summary.LatencyMs.P50, -53, -47, "better", "")
+	add("p99", results.RunScope(), "ms", base.Summary.LatencyMs.P99, cur.Summary.LatencyMs.P99, -60, -35, "better", "")
+	add("p999", results.RunScope(), "ms", base.Summary.LatencyMs.P999, cur.Summary.LatencyMs.P999, 0, 0, "inconclusive", "need >= 5000 requests per side to judge p999, have 2600 and 2600")
+	add("throughput", results.RunScope(), "req/s", base.Summary.ThroughputRPS, cur.Summary.ThroughputRPS, -3, 4, "no change", "")
+	add("error_rate", results.PhaseScope("burst"), "fraction", 0.02, 0.03, 10, 90, "worse", "")
 	return c
 }

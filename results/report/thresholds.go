@@ -10,11 +10,11 @@ import (
 // threshold is a latency objective with a numeric bound, drawn as a line on
 // the time chart and as a step on the percentile spectrum.
 type threshold struct {
-	Metric string  // p50 p75 p90 p95 p99 p999 max min mean
-	Upper  bool    // the latency must stay below (<, <=) rather than above
-	Ms     float64 // the bound in milliseconds
-	Scope  string  // "run", "phase NAME" or "endpoint NAME"
-	Label  string  // what the legend says: "p99 < 200ms"
+	Metric string        // p50 p75 p90 p95 p99 p999 max min mean
+	Upper  bool          // the latency must stay below (<, <=) rather than above
+	Ms     float64       // the bound in milliseconds
+	Scope  results.Scope // the run, a phase or an endpoint
+	Label  string        // what the legend says: "p99 < 200ms"
 }
 
 // quantileOf is where a latency metric sits on the percentile spectrum
@@ -41,10 +41,7 @@ func latencyThresholds(rep *results.SLOReport) []threshold {
 		if o.Unit != "ms" {
 			continue
 		}
-		scope := o.Scope
-		if scope == "" {
-			scope = "run"
-		}
+		scope := o.Scope.OrRun()
 		for _, b := range o.Bounds {
 			metric := normMetric(b.Metric)
 			if quantileOf(metric) < 0 && metric != "mean" || len(b.Op) == 0 || b.Op[0] != '<' && b.Op[0] != '>' ||

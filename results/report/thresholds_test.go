@@ -17,27 +17,27 @@ func TestLatencyThresholds(t *testing.T) {
 		return results.Bound{Metric: metric, Op: op, Value: v}
 	}
 	rep := &results.SLOReport{Objectives: []results.ObjectiveResult{
-		{Scope: "run", Unit: "ms", Bounds: []results.Bound{bound("p99", "<", 200)}},
-		{Scope: "run", Unit: "ms", Bounds: []results.Bound{bound("max", "<=", 1500)}},
-		{Scope: "phase steady", Unit: "ms", Bounds: []results.Bound{bound("p50", "<", 30)}},
-		{Scope: "endpoint home", Unit: "ms", Bounds: []results.Bound{bound("p99.9", "<", 0.5)}},
-		{Scope: "run", Unit: "ms", Bounds: []results.Bound{bound("p95", ">=", 5), bound("p95", "<=", 80)}}, // a range: two lines
-		{Scope: "run", Unit: "ms", Baseline: &baseline, Bounds: []results.Bound{bound("p99", "<", 100), {Metric: "p99", Op: "<=", Value: 22, Budget: "<=+10%"}}},
-		{Scope: "run", Unit: "fraction", Bounds: []results.Bound{bound("error_rate", "<", 0.001)}},
-		{Scope: "run", Unit: "req/s", Bounds: []results.Bound{bound("throughput", ">=", 500)}},
-		{Objective: "p99 < 200ms", Scope: "run", Unit: "ms"}, // a file from before bounds: no line
-		{Scope: "run", Unit: "ms", Bounds: []results.Bound{bound("p99", "==", 5), bound("p99", "<", math.NaN()), bound("p98", "<", -1)}},
+		{Scope: results.RunScope(), Unit: "ms", Bounds: []results.Bound{bound("p99", "<", 200)}},
+		{Scope: results.RunScope(), Unit: "ms", Bounds: []results.Bound{bound("max", "<=", 1500)}},
+		{Scope: results.PhaseScope("steady"), Unit: "ms", Bounds: []results.Bound{bound("p50", "<", 30)}},
+		{Scope: results.EndpointScope("home"), Unit: "ms", Bounds: []results.Bound{bound("p99.9", "<", 0.5)}},
+		{Scope: results.RunScope(), Unit: "ms", Bounds: []results.Bound{bound("p95", ">=", 5), bound("p95", "<=", 80)}}, // a range: two lines
+		{Scope: results.RunScope(), Unit: "ms", Baseline: &baseline, Bounds: []results.Bound{bound("p99", "<", 100), {Metric: "p99", Op: "<=", Value: 22, Budget: "<=+10%"}}},
+		{Scope: results.RunScope(), Unit: "fraction", Bounds: []results.Bound{bound("error_rate", "<", 0.001)}},
+		{Scope: results.RunScope(), Unit: "req/s", Bounds: []results.Bound{bound("throughput", ">=", 500)}},
+		{Objective: "p99 < 200ms", Scope: results.RunScope(), Unit: "ms"}, // a file from before bounds: no line
+		{Scope: results.RunScope(), Unit: "ms", Bounds: []results.Bound{bound("p99", "==", 5), bound("p99", "<", math.NaN()), bound("p98", "<", -1)}},
 	}}
 	got := latencyThresholds(rep)
 	want := []threshold{
-		{Metric: "p99", Upper: true, Ms: 200, Scope: "run", Label: "p99 < 200ms"},
-		{Metric: "max", Upper: true, Ms: 1500, Scope: "run", Label: "max <= 1.5s"},
-		{Metric: "p50", Upper: true, Ms: 30, Scope: "phase steady", Label: "p50 < 30ms"},
-		{Metric: "p999", Upper: true, Ms: 0.5, Scope: "endpoint home", Label: "p999 < 0.5ms"},
-		{Metric: "p95", Upper: false, Ms: 5, Scope: "run", Label: "p95 >= 5ms"},
-		{Metric: "p95", Upper: true, Ms: 80, Scope: "run", Label: "p95 <= 80ms"},
-		{Metric: "p99", Upper: true, Ms: 100, Scope: "run", Label: "p99 < 100ms"},
-		{Metric: "p99", Upper: true, Ms: 22, Scope: "run", Label: "p99 budget <=+10% of baseline 20.0 ms"},
+		{Metric: "p99", Upper: true, Ms: 200, Scope: results.RunScope(), Label: "p99 < 200ms"},
+		{Metric: "max", Upper: true, Ms: 1500, Scope: results.RunScope(), Label: "max <= 1.5s"},
+		{Metric: "p50", Upper: true, Ms: 30, Scope: results.PhaseScope("steady"), Label: "p50 < 30ms"},
+		{Metric: "p999", Upper: true, Ms: 0.5, Scope: results.EndpointScope("home"), Label: "p999 < 0.5ms"},
+		{Metric: "p95", Upper: false, Ms: 5, Scope: results.RunScope(), Label: "p95 >= 5ms"},
+		{Metric: "p95", Upper: true, Ms: 80, Scope: results.RunScope(), Label: "p95 <= 80ms"},
+		{Metric: "p99", Upper: true, Ms: 100, Scope: results.RunScope(), Label: "p99 < 100ms"},
+		{Metric: "p99", Upper: true, Ms: 22, Scope: results.RunScope(), Label: "p99 budget <=+10% of baseline 20.0 ms"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("thresholds:\n got %+v\nwant %+v", got, want)
@@ -49,13 +49,13 @@ func TestLatencyThresholds(t *testing.T) {
 
 func TestSLOStaircase(t *testing.T) {
 	ths := []threshold{
-		{Metric: "p50", Upper: true, Ms: 50, Scope: "run"},
-		{Metric: "p99", Upper: true, Ms: 200, Scope: "run"},
-		{Metric: "p90", Upper: true, Ms: 300, Scope: "run"}, // looser than p99: p99's bound holds from p50 on
-		{Metric: "max", Upper: true, Ms: 500, Scope: "run"},
-		{Metric: "p95", Upper: false, Ms: 1, Scope: "run"},           // a lower bound is no SLA step
-		{Metric: "p999", Upper: true, Ms: 10, Scope: "phase steady"}, // not the run's spectrum
-		{Metric: "mean", Upper: true, Ms: 10, Scope: "run"},          // not a percentile
+		{Metric: "p50", Upper: true, Ms: 50, Scope: results.RunScope()},
+		{Metric: "p99", Upper: true, Ms: 200, Scope: results.RunScope()},
+		{Metric: "p90", Upper: true, Ms: 300, Scope: results.RunScope()}, // looser than p99: p99's bound holds from p50 on
+		{Metric: "max", Upper: true, Ms: 500, Scope: results.RunScope()},
+		{Metric: "p95", Upper: false, Ms: 1, Scope: results.RunScope()},            // a lower bound is no SLA step
+		{Metric: "p999", Upper: true, Ms: 10, Scope: results.PhaseScope("steady")}, // not the run's spectrum
+		{Metric: "mean", Upper: true, Ms: 10, Scope: results.RunScope()},           // not a percentile
 	}
 	got, used := sloStaircase(ths, 10000)
 	want := plotter.XYs{{X: 1, Y: 50}, {X: 2, Y: 50}, {X: 2, Y: 200}, {X: 10, Y: 200}, {X: 10, Y: 200}, {X: 100, Y: 200}, {X: 100, Y: 500}, {X: 10000, Y: 500}}
