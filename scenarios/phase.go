@@ -33,7 +33,8 @@ type Phase struct {
 	BurstRate     float64  `yaml:"burst_rate"`
 	BurstEvery    Duration `yaml:"burst_every"`
 	BurstDuration Duration `yaml:"burst_duration"`
-	// Pos is where each field was written.
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
 	Pos yamlfile.Positions `yaml:"-"`
 }
 

@@ -43,19 +43,23 @@ type Scenario struct {
 // Target is the service under test: a URL, or a bundled service started
 // in-process.
 type Target struct {
-	URL     string             `yaml:"url"`
-	Service string             `yaml:"service"` // guard | ioc | guard+ioc | echo
-	Env     map[string]string  `yaml:"env"`
-	Timeout Duration           `yaml:"timeout"`
-	Pos     yamlfile.Positions `yaml:"-"`
+	URL     string            `yaml:"url"`
+	Service string            `yaml:"service"` // guard | ioc | guard+ioc | echo
+	Env     map[string]string `yaml:"env"`
+	Timeout Duration          `yaml:"timeout"`
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
 // Clients simulates many client identities by sending an address in a
 // header (X-Forwarded-For by default).
 type Clients struct {
-	Count  int                `yaml:"count"`
-	Header string             `yaml:"header"`
-	Pos    yamlfile.Positions `yaml:"-"`
+	Count  int    `yaml:"count"`
+	Header string `yaml:"header"`
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
 // Request is one entry of the weighted request mix.
@@ -76,18 +80,23 @@ type Request struct {
 	Arguments string            `yaml:"arguments"` // mcp: JSON template of the arguments
 	// BodyBytes is the loaded body (Body, BodyFile or BodySize).
 	BodyBytes []byte `yaml:"-"`
-	// Pos is where each field (and each header, as headers.NAME) was written.
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
 	Pos yamlfile.Positions `yaml:"-"`
+	// headerLines is the line of each key under headers:.
+	headerLines map[string]int
 }
 
 // Generate makes a request body per request from a corpus.
 type Generate struct {
-	Corpus   string             `yaml:"corpus"`
-	Min      int                `yaml:"min"`
-	Max      int                `yaml:"max"`
-	Hot      int                `yaml:"hot"`
-	Template string             `yaml:"template"`
-	Pos      yamlfile.Positions `yaml:"-"`
+	Corpus   string `yaml:"corpus"`
+	Min      int    `yaml:"min"`
+	Max      int    `yaml:"max"`
+	Hot      int    `yaml:"hot"`
+	Template string `yaml:"template"`
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
 // Outcomes says which statuses are success and which mean blocked.
@@ -97,7 +106,9 @@ type Outcomes struct {
 	Blocked []string `yaml:"blocked"`
 	success []statusRange
 	blocked []statusRange
-	Pos     yamlfile.Positions `yaml:"-"`
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
 // Generator tunes the load generator.
@@ -107,8 +118,10 @@ type Generator struct {
 	MaxWorkers int `yaml:"max_workers"`
 	// Drain is how long past the schedule's end the backlog may still be
 	// sent before what is left is censored. Default: the request timeout.
-	Drain Duration           `yaml:"drain"`
-	Pos   yamlfile.Positions `yaml:"-"`
+	Drain Duration `yaml:"drain"`
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
 type statusRange struct{ lo, hi int }
