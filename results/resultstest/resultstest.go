@@ -133,7 +133,7 @@ func New(t testing.TB, opts ...Option) *results.Result {
 }
 
 // Build records a synthetic run and returns its result, or why it does not
-// validate (for helpers that have no testing.TB at hand).
+// validate (for test code that has no testing.TB at hand).
 //
 // Without options: scenario "synthetic", engine "vegeta", one 10 s constant
 // phase "steady" at 100 req/s to endpoint "home", lognormal latencies
