@@ -1,11 +1,10 @@
 package scenarios
 
 import (
-	"fmt"
 	"math"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"github.com/slogate/slogate/scenarios/yamlfile"
 )
 
 // Phase is one stage of the open-model load profile. The rate r(t) of each
@@ -34,25 +33,14 @@ type Phase struct {
 	BurstRate     float64  `yaml:"burst_rate"`
 	BurstEvery    Duration `yaml:"burst_every"`
 	BurstDuration Duration `yaml:"burst_duration"`
-	pos           positions
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
-func (p *Phase) UnmarshalYAML(n *yaml.Node) error {
-	type plain Phase
-	if err := decodeKnown(n, (*plain)(p)); err != nil {
-		return err
-	}
-	p.pos.capture(n)
-	return nil
-}
-
-type fieldError struct{ field, msg string }
-
-func (e *fieldError) Error() string { return e.field + ": " + e.msg }
-
-func ferr(field, format string, args ...any) error {
-	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
-}
+// ferr is an error about one of the phase's fields; Scenario.validate
+// adds the file, the line and the phase's index.
+func ferr(field, format string, args ...any) error { return yamlfile.Errorf(field, format, args...) }
 
 func (p *Phase) validate() error {
 	if p.Kind == "" {

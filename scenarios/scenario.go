@@ -1,12 +1,10 @@
 package scenarios
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/scenarios/yamlfile"
 )
 
 // Scenario is a load test: what to hit, how hard, and what counts as good.
@@ -48,7 +47,9 @@ type Target struct {
 	Service string            `yaml:"service"` // guard | ioc | guard+ioc | echo
 	Env     map[string]string `yaml:"env"`
 	Timeout Duration          `yaml:"timeout"`
-	pos     positions
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
 // Clients simulates many client identities by sending an address in a
@@ -56,7 +57,9 @@ type Target struct {
 type Clients struct {
 	Count  int    `yaml:"count"`
 	Header string `yaml:"header"`
-	pos    positions
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
 // Request is one entry of the weighted request mix.
@@ -77,7 +80,9 @@ type Request struct {
 	Arguments string            `yaml:"arguments"` // mcp: JSON template of the arguments
 	// BodyBytes is the loaded body (Body, BodyFile or BodySize).
 	BodyBytes []byte `yaml:"-"`
-	pos       positions
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 	// headerLines is the line of each key under headers:.
 	headerLines map[string]int
 }
@@ -89,7 +94,9 @@ type Generate struct {
 	Max      int    `yaml:"max"`
 	Hot      int    `yaml:"hot"`
 	Template string `yaml:"template"`
-	pos      positions
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
 // Outcomes says which statuses are success and which mean blocked.
@@ -99,7 +106,9 @@ type Outcomes struct {
 	Blocked []string `yaml:"blocked"`
 	success []statusRange
 	blocked []statusRange
-	pos     positions
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
 // Generator tunes the load generator.
@@ -110,7 +119,9 @@ type Generator struct {
 	// Drain is how long past the schedule's end the backlog may still be
 	// sent before what is left is censored. Default: the request timeout.
 	Drain Duration `yaml:"drain"`
-	pos   positions
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
 }
 
 type statusRange struct{ lo, hi int }
@@ -121,72 +132,8 @@ var (
 	defaultBlocked = []statusRange{{429, 429}, {403, 403}}
 )
 
-func (t *Target) UnmarshalYAML(n *yaml.Node) error {
-	type plain Target
-	if err := decodeKnown(n, (*plain)(t)); err != nil {
-		return err
-	}
-	t.pos.capture(n)
-	return nil
-}
-
-func (c *Clients) UnmarshalYAML(n *yaml.Node) error {
-	type plain Clients
-	if err := decodeKnown(n, (*plain)(c)); err != nil {
-		return err
-	}
-	c.pos.capture(n)
-	return nil
-}
-
-func (r *Request) UnmarshalYAML(n *yaml.Node) error {
-	type plain Request
-	if err := decodeKnown(n, (*plain)(r)); err != nil {
-		return err
-	}
-	r.pos.capture(n)
-	if h := mappingValue(n, "headers"); h != nil {
-		var hp positions
-		hp.capture(h)
-		r.headerLines = hp.keys
-	}
-	return nil
-}
-
 // headerLine is the line of header name k, or of headers: itself.
-func (r *Request) headerLine(k string) int {
-	if l, ok := r.headerLines[k]; ok {
-		return l
-	}
-	return r.pos.Line("headers")
-}
-
-func (g *Generate) UnmarshalYAML(n *yaml.Node) error {
-	type plain Generate
-	if err := decodeKnown(n, (*plain)(g)); err != nil {
-		return err
-	}
-	g.pos.capture(n)
-	return nil
-}
-
-func (o *Outcomes) UnmarshalYAML(n *yaml.Node) error {
-	type plain Outcomes
-	if err := decodeKnown(n, (*plain)(o)); err != nil {
-		return err
-	}
-	o.pos.capture(n)
-	return nil
-}
-
-func (g *Generator) UnmarshalYAML(n *yaml.Node) error {
-	type plain Generator
-	if err := decodeKnown(n, (*plain)(g)); err != nil {
-		return err
-	}
-	g.pos.capture(n)
-	return nil
-}
+func (r *Request) headerLine(k string) int { return r.Pos.Line("headers." + k) }
 
 // Load reads and validates a scenario file (a regular file of at most
 // MaxFileBytes).
@@ -209,27 +156,16 @@ func Parse(file, dir string, data []byte) (*Scenario, error) {
 	if len(data) > MaxFileBytes {
 		return nil, &Error{File: file, Msg: fmt.Sprintf("%d bytes, above the %s limit", len(data), mib(MaxFileBytes))}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: file, Msg: "empty scenario document"}
-		}
-		return nil, yamlError(file, err)
-	}
-	if err := onlyDocument(file, dec); err != nil {
+	root, err := yamlfile.Root(file, data, yamlfile.Kind{Empty: "empty scenario document", Holds: "a scenario file holds exactly one"})
+	if err != nil {
 		return nil, err
-	}
-	root := &doc
-	if len(doc.Content) > 0 {
-		root = doc.Content[0]
 	}
 	if err := checkCounts(file, root); err != nil {
 		return nil, err
 	}
 	var s Scenario
-	if err := decodeKnown(root, (*scenarioFields)(&s)); err != nil {
-		return nil, yamlError(file, err)
+	if err := yamlfile.Decode(root, &s, ""); err != nil {
+		return nil, yamlfile.InFile(file, 0, err)
 	}
 	s.File = file
 	s.dir = dir
@@ -243,26 +179,6 @@ func Parse(file, dir string, data []byte) (*Scenario, error) {
 		return nil, err
 	}
 	return &s, nil
-}
-
-// scenarioFields decodes a Scenario's fields (without a method set, so
-// decodeKnown does not recurse).
-type scenarioFields Scenario
-
-// onlyDocument fails when dec holds another YAML document after the first.
-// An empty trailing document (a final "---") is allowed.
-func onlyDocument(file string, dec *yaml.Decoder) error {
-	var next yaml.Node
-	err := dec.Decode(&next)
-	switch {
-	case errors.Is(err, io.EOF):
-		return nil
-	case err != nil:
-		return yamlError(file, err)
-	case len(next.Content) == 1 && next.Content[0].Kind == yaml.ScalarNode && next.Content[0].Tag == "!!null" && next.Content[0].Value == "":
-		return onlyDocument(file, dec)
-	}
-	return &Error{File: file, Line: next.Line, Msg: "a second YAML document (after ---): a scenario file holds exactly one"}
 }
 
 // checkCounts refuses too many request entries or phases before they are
@@ -288,25 +204,6 @@ func checkCounts(file string, root *yaml.Node) error {
 	return nil
 }
 
-// yamlError turns yaml.v3's "yaml: line 3: ..." into a file-named error.
-func yamlError(file string, err error) error {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-	var line int
-	if strings.HasPrefix(msg, "line ") {
-		rest := msg[len("line "):]
-		if i := strings.Index(rest, ":"); i > 0 {
-			if l, convErr := strconv.Atoi(rest[:i]); convErr == nil {
-				line = l
-				msg = strings.TrimSpace(rest[i+1:])
-			}
-		}
-	}
-	msg = strings.ReplaceAll(msg, "scenarios.plain", "scenario")
-	msg = strings.ReplaceAll(msg, "scenarios.scenarioFields", "scenario")
-	return &Error{File: file, Line: line, Msg: msg}
-}
-
 func (s *Scenario) errf(line int, field, format string, args ...any) error {
 	return &Error{File: s.File, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
 }
@@ -315,27 +212,27 @@ func (s *Scenario) validate() error {
 	t := &s.Target
 	switch {
 	case t.URL == "" && t.Service == "":
-		return s.errf(t.pos.Line("url"), "target", "needs url: (http://host:port) or service: (guard, ioc, guard+ioc, echo)")
+		return s.errf(t.Pos.Line("url"), "target", "needs url: (http://host:port) or service: (guard, ioc, guard+ioc, echo)")
 	case t.URL != "" && t.Service != "":
-		return s.errf(t.pos.Line("service"), "target", "give url or service, not both")
+		return s.errf(t.Pos.Line("service"), "target", "give url or service, not both")
 	case t.URL != "":
 		if err := checkURL(t.URL); err != nil {
-			return s.errf(t.pos.Line("url"), "target.url", "%v", err)
+			return s.errf(t.Pos.Line("url"), "target.url", "%v", err)
 		}
 	default:
 		if !KnownService(t.Service) {
-			return s.errf(t.pos.Line("service"), "target.service", "unknown bundled service %q (want one of %s)", t.Service, strings.Join(Services, ", "))
+			return s.errf(t.Pos.Line("service"), "target.service", "unknown bundled service %q (want one of %s)", t.Service, strings.Join(Services, ", "))
 		}
 	}
 	if t.Timeout < 0 || t.Timeout.D() > MaxTimeout {
-		return s.errf(t.pos.Line("timeout"), "target.timeout", "must be > 0 and at most %s (got %s)", durText(MaxTimeout), t.Timeout.D())
+		return s.errf(t.Pos.Line("timeout"), "target.timeout", "must be > 0 and at most %s (got %s)", durText(MaxTimeout), t.Timeout.D())
 	}
 	if len(t.Env) > MaxHeaders {
-		return s.errf(t.pos.Line("env"), "target.env", "%d entries, at most %d", len(t.Env), MaxHeaders)
+		return s.errf(t.Pos.Line("env"), "target.env", "%d entries, at most %d", len(t.Env), MaxHeaders)
 	}
 	for k, v := range t.Env {
 		if len(k) > MaxNameBytes || len(v) > MaxHeaderValueBytes {
-			return s.errf(t.pos.Line("env"), "target.env", "%.40q: names are at most %d bytes, values at most %d", k, MaxNameBytes, MaxHeaderValueBytes)
+			return s.errf(t.Pos.Line("env"), "target.env", "%.40q: names are at most %d bytes, values at most %d", k, MaxNameBytes, MaxHeaderValueBytes)
 		}
 	}
 	if len(s.Name) > MaxNameBytes {
@@ -365,10 +262,10 @@ func (s *Scenario) validate() error {
 			if r.Body != "" {
 				field = "body"
 			}
-			return s.errf(r.pos.Line(field), fmt.Sprintf("requests[%d].%s", i, field), "the bodies of the mix add up to more than %s (use fewer or smaller bodies)", mib(MaxTotalBodyBytes))
+			return s.errf(r.Pos.Line(field), fmt.Sprintf("requests[%d].%s", i, field), "the bodies of the mix add up to more than %s (use fewer or smaller bodies)", mib(MaxTotalBodyBytes))
 		}
 		if seen[s.Requests[i].Name] {
-			return s.errf(s.Requests[i].pos.Line("name"), fmt.Sprintf("requests[%d].name", i), "duplicate request name %q", s.Requests[i].Name)
+			return s.errf(s.Requests[i].Pos.Line("name"), fmt.Sprintf("requests[%d].name", i), "duplicate request name %q", s.Requests[i].Name)
 		}
 		seen[s.Requests[i].Name] = true
 	}
@@ -394,14 +291,14 @@ func (s *Scenario) validate() error {
 			p.Name = fmt.Sprintf("phase%d", i+1)
 		}
 		if err := p.validate(); err != nil {
-			var fe *fieldError
+			var fe *Error
 			if errors.As(err, &fe) {
-				return s.errf(p.pos.Line(fe.field), fmt.Sprintf("phases[%d].%s", i, fe.field), "%s", fe.msg)
+				return s.errf(p.Pos.Line(fe.Field), fmt.Sprintf("phases[%d].%s", i, fe.Field), "%s", fe.Msg)
 			}
 			return err
 		}
 		if phaseNames[p.Name] {
-			return s.errf(p.pos.Line("name"), fmt.Sprintf("phases[%d].name", i), "duplicate phase name %q", p.Name)
+			return s.errf(p.Pos.Line("name"), fmt.Sprintf("phases[%d].name", i), "duplicate phase name %q", p.Name)
 		}
 		phaseNames[p.Name] = true
 		if !p.Warmup {
@@ -410,10 +307,10 @@ func (s *Scenario) validate() error {
 		// Each phase is at most MaxDuration and MaxPlanned is far below
 		// int64's range, so neither sum overflows before it is checked.
 		if total += p.Duration.D(); total > MaxDuration {
-			return s.errf(p.pos.Line("duration"), fmt.Sprintf("phases[%d].duration", i), "the phases last %s in all, above the %s limit", total, durText(MaxDuration))
+			return s.errf(p.Pos.Line("duration"), fmt.Sprintf("phases[%d].duration", i), "the phases last %s in all, above the %s limit", total, durText(MaxDuration))
 		}
 		if planned += p.Planned(); planned > MaxPlanned {
-			return s.errf(p.pos.Line("duration"), fmt.Sprintf("phases[%d]", i), "the schedule plans %d requests by this phase, above the %d limit (lower rate or duration)", planned, MaxPlanned)
+			return s.errf(p.Pos.Line("duration"), fmt.Sprintf("phases[%d]", i), "the schedule plans %d requests by this phase, above the %d limit (lower rate or duration)", planned, MaxPlanned)
 		}
 	}
 	if measured == 0 {
@@ -421,10 +318,10 @@ func (s *Scenario) validate() error {
 	}
 	g := &s.Generator
 	if g.MaxWorkers < 0 || g.MaxWorkers > MaxWorkers {
-		return s.errf(g.pos.Line("max_workers"), "generator.max_workers", "must be >= 0 and at most %d (got %d)", MaxWorkers, g.MaxWorkers)
+		return s.errf(g.Pos.Line("max_workers"), "generator.max_workers", "must be >= 0 and at most %d (got %d)", MaxWorkers, g.MaxWorkers)
 	}
 	if g.Drain < 0 || g.Drain.D() > MaxTimeout {
-		return s.errf(g.pos.Line("drain"), "generator.drain", "must be >= 0 and at most %s (got %s)", durText(MaxTimeout), g.Drain.D())
+		return s.errf(g.Pos.Line("drain"), "generator.drain", "must be >= 0 and at most %s (got %s)", durText(MaxTimeout), g.Drain.D())
 	}
 	if g.Drain == 0 {
 		g.Drain = t.Timeout
@@ -434,16 +331,16 @@ func (s *Scenario) validate() error {
 
 func (s *Scenario) validateClients(c *Clients, field string) error {
 	if c.Count < 0 {
-		return s.errf(c.pos.Line("count"), field+".count", "must be >= 0")
+		return s.errf(c.Pos.Line("count"), field+".count", "must be >= 0")
 	}
 	if c.Header == "" {
 		c.Header = "X-Forwarded-For"
 	}
 	if c.Count > MaxClients {
-		return s.errf(c.pos.Line("count"), field+".count", "at most %d identities", MaxClients)
+		return s.errf(c.Pos.Line("count"), field+".count", "at most %d identities", MaxClients)
 	}
 	if err := checkHeaderName(c.Header); err != nil {
-		return s.errf(c.pos.Line("header"), field+".header", "%v", err)
+		return s.errf(c.Pos.Line("header"), field+".header", "%v", err)
 	}
 	return nil
 }
@@ -467,11 +364,11 @@ func (s *Scenario) checkIdentityBlocks() error {
 		return nil
 	}
 	if s.Clients.Count > MaxBlockClients {
-		return s.errf(s.Clients.pos.Line("count"), "clients.count", "at most %d identities when a request has its own clients block (requests[%d].clients): blocks are 10.B.x.y", MaxBlockClients, own)
+		return s.errf(s.Clients.Pos.Line("count"), "clients.count", "at most %d identities when a request has its own clients block (requests[%d].clients): blocks are 10.B.x.y", MaxBlockClients, own)
 	}
 	for i := range s.Requests {
 		if c := s.Requests[i].Clients; c != nil && c.Count > MaxBlockClients {
-			return s.errf(c.pos.Line("count"), fmt.Sprintf("requests[%d].clients.count", i), "at most %d identities per block (10.B.x.y) when the scenario has several clients blocks", MaxBlockClients)
+			return s.errf(c.Pos.Line("count"), fmt.Sprintf("requests[%d].clients.count", i), "at most %d identities per block (10.B.x.y) when the scenario has several clients blocks", MaxBlockClients)
 		}
 	}
 	return nil
@@ -483,13 +380,13 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 		r.Name = fmt.Sprintf("request%d", i+1)
 	}
 	if len(r.Name) > MaxNameBytes {
-		return s.errf(r.pos.Line("name"), field("name"), "%d bytes, at most %d", len(r.Name), MaxNameBytes)
+		return s.errf(r.Pos.Line("name"), field("name"), "%d bytes, at most %d", len(r.Name), MaxNameBytes)
 	}
 	if r.Kind == "" {
 		r.Kind = "http"
 	}
 	if r.Kind != "http" && r.Kind != "mcp" {
-		return s.errf(r.pos.Line("kind"), field("kind"), "unknown kind %q (want http or mcp)", r.Kind)
+		return s.errf(r.Pos.Line("kind"), field("kind"), "unknown kind %q (want http or mcp)", r.Kind)
 	}
 	if r.Method == "" {
 		r.Method = http.MethodGet
@@ -501,26 +398,26 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 	switch r.Method {
 	case "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS":
 	default:
-		return s.errf(r.pos.Line("method"), field("method"), "unknown HTTP method %q", r.Method)
+		return s.errf(r.Pos.Line("method"), field("method"), "unknown HTTP method %q", r.Method)
 	}
 	if r.Path != "" && r.URL != "" {
-		return s.errf(r.pos.Line("url"), field("url"), "give path or url, not both")
+		return s.errf(r.Pos.Line("url"), field("url"), "give path or url, not both")
 	}
 	if r.Path == "" && r.URL == "" {
 		r.Path = "/"
 	}
 	if r.Path != "" {
 		if err := checkPath(r.Path); err != nil {
-			return s.errf(r.pos.Line("path"), field("path"), "%v", err)
+			return s.errf(r.Pos.Line("path"), field("path"), "%v", err)
 		}
 	}
 	if r.URL != "" {
 		if err := checkURL(r.URL); err != nil {
-			return s.errf(r.pos.Line("url"), field("url"), "%v", err)
+			return s.errf(r.Pos.Line("url"), field("url"), "%v", err)
 		}
 	}
 	if r.Weight < 0 {
-		return s.errf(r.pos.Line("weight"), field("weight"), "must be > 0")
+		return s.errf(r.Pos.Line("weight"), field("weight"), "must be > 0")
 	}
 	if r.Weight == 0 {
 		r.Weight = 1
@@ -532,7 +429,7 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 		}
 	}
 	if bodies > 1 {
-		return s.errf(r.pos.line, field("body"), "give only one of body, body_file, body_size, generate")
+		return s.errf(r.Pos.Line(""), field("body"), "give only one of body, body_file, body_size, generate")
 	}
 	switch {
 	case r.Body != "":
@@ -545,17 +442,17 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 		data, err := readRegularFile(p, MaxBodyBytes)
 		var refused *refusal
 		if errors.As(err, &refused) {
-			return s.errf(r.pos.Line("body_file"), field("body_file"), "%s %s", p, refused.Msg)
+			return s.errf(r.Pos.Line("body_file"), field("body_file"), "%s %s", p, refused.Msg)
 		}
 		if err != nil {
-			return s.errf(r.pos.Line("body_file"), field("body_file"), "cannot read body file: %v", err)
+			return s.errf(r.Pos.Line("body_file"), field("body_file"), "cannot read body file: %v", err)
 		}
 		r.BodyBytes = data
 	case r.BodySize < 0:
-		return s.errf(r.pos.Line("body_size"), field("body_size"), "must be > 0")
+		return s.errf(r.Pos.Line("body_size"), field("body_size"), "must be > 0")
 	case r.BodySize > 0:
 		if r.BodySize > MaxBodyBytes {
-			return s.errf(r.pos.Line("body_size"), field("body_size"), "at most %s (got %d bytes)", mib(MaxBodyBytes), r.BodySize)
+			return s.errf(r.Pos.Line("body_size"), field("body_size"), "at most %s (got %d bytes)", mib(MaxBodyBytes), r.BodySize)
 		}
 		r.BodyBytes = FillerBody(r.BodySize)
 	}
@@ -564,28 +461,28 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 			g.Corpus = "ioc"
 		}
 		if !KnownCorpus(g.Corpus) {
-			return s.errf(g.pos.Line("corpus"), field("generate.corpus"), "unknown corpus %q (want ioc)", g.Corpus)
+			return s.errf(g.Pos.Line("corpus"), field("generate.corpus"), "unknown corpus %q (want ioc)", g.Corpus)
 		}
 		if g.Min <= 0 {
 			g.Min = 1
 		}
 		if g.Min > MaxGenerated {
-			return s.errf(g.pos.Line("min"), field("generate.min"), "at most %d (the corpus size)", MaxGenerated)
+			return s.errf(g.Pos.Line("min"), field("generate.min"), "at most %d (the corpus size)", MaxGenerated)
 		}
 		if g.Max == 0 {
 			g.Max = g.Min
 		}
 		if g.Max < g.Min {
-			return s.errf(g.pos.Line("max"), field("generate.max"), "must be >= min (%d)", g.Min)
+			return s.errf(g.Pos.Line("max"), field("generate.max"), "must be >= min (%d)", g.Min)
 		}
 		if g.Max > MaxGenerated {
-			return s.errf(g.pos.Line("max"), field("generate.max"), "at most %d (the corpus size)", MaxGenerated)
+			return s.errf(g.Pos.Line("max"), field("generate.max"), "at most %d (the corpus size)", MaxGenerated)
 		}
 		if g.Hot < 0 || g.Hot > MaxGenerated {
-			return s.errf(g.pos.Line("hot"), field("generate.hot"), "must be >= 0 and at most %d (the corpus size)", MaxGenerated)
+			return s.errf(g.Pos.Line("hot"), field("generate.hot"), "must be >= 0 and at most %d (the corpus size)", MaxGenerated)
 		}
 		if len(g.Template) > MaxTemplateBytes {
-			return s.errf(g.pos.Line("template"), field("generate.template"), "%d bytes, at most %d", len(g.Template), MaxTemplateBytes)
+			return s.errf(g.Pos.Line("template"), field("generate.template"), "%d bytes, at most %d", len(g.Template), MaxTemplateBytes)
 		}
 		if g.Template == "" && r.Kind == "http" {
 			g.Template = `{"iocs": {{iocs}}}`
@@ -593,19 +490,19 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 	}
 	if r.Kind == "mcp" {
 		if r.Tool == "" {
-			return s.errf(r.pos.Line("tool"), field("tool"), "an mcp request needs tool: (the MCP tool to call)")
+			return s.errf(r.Pos.Line("tool"), field("tool"), "an mcp request needs tool: (the MCP tool to call)")
 		}
 		if r.Arguments == "" {
 			r.Arguments = "{}"
 		}
 		if len(r.Tool) > MaxNameBytes {
-			return s.errf(r.pos.Line("tool"), field("tool"), "%d bytes, at most %d", len(r.Tool), MaxNameBytes)
+			return s.errf(r.Pos.Line("tool"), field("tool"), "%d bytes, at most %d", len(r.Tool), MaxNameBytes)
 		}
 		if len(r.Arguments) > MaxTemplateBytes {
-			return s.errf(r.pos.Line("arguments"), field("arguments"), "%d bytes, at most %d", len(r.Arguments), MaxTemplateBytes)
+			return s.errf(r.Pos.Line("arguments"), field("arguments"), "%d bytes, at most %d", len(r.Arguments), MaxTemplateBytes)
 		}
 	} else if r.Tool != "" || r.Arguments != "" {
-		return s.errf(r.pos.Line("tool"), field("tool"), "tool and arguments are for kind: mcp")
+		return s.errf(r.Pos.Line("tool"), field("tool"), "tool and arguments are for kind: mcp")
 	}
 	if r.Clients != nil {
 		if err := s.validateClients(r.Clients, field("clients")); err != nil {
@@ -613,7 +510,7 @@ func (s *Scenario) validateRequest(i int, r *Request) error {
 		}
 	}
 	if len(r.Headers) > MaxHeaders {
-		return s.errf(r.pos.Line("headers"), field("headers"), "%d headers, at most %d", len(r.Headers), MaxHeaders)
+		return s.errf(r.Pos.Line("headers"), field("headers"), "%d headers, at most %d", len(r.Headers), MaxHeaders)
 	}
 	for _, k := range sortedKeys(r.Headers) {
 		if err := checkHeaderName(k); err != nil {
@@ -634,12 +531,12 @@ func (s *Scenario) validateOutcomes() error {
 		}
 		var out []statusRange
 		if len(in) > MaxStatusEntries {
-			return nil, s.errf(o.pos.Line(field), "outcomes."+field, "%d entries, at most %d", len(in), MaxStatusEntries)
+			return nil, s.errf(o.Pos.Line(field), "outcomes."+field, "%d entries, at most %d", len(in), MaxStatusEntries)
 		}
 		for _, v := range in {
 			r, err := parseStatusRange(v)
 			if err != nil {
-				return nil, s.errf(o.pos.Line(field), "outcomes."+field, "%v", err)
+				return nil, s.errf(o.Pos.Line(field), "outcomes."+field, "%v", err)
 			}
 			out = append(out, r)
 		}

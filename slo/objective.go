@@ -1,10 +1,8 @@
 package slo
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/slogate/slogate/results"
 	"github.com/slogate/slogate/scenarios"
+	"github.com/slogate/slogate/scenarios/yamlfile"
 )
 
 // Objective is one SLO: a metric over a scope compared with a threshold.
@@ -77,58 +76,48 @@ func MetricUnit(m string) string {
 }
 
 // LoadFile reads an SLO file: either a list of objectives or a mapping
-// with `objectives:` (and optional `scoring:`).
+// with `objectives:` (and optional `scoring:`), in one YAML document.
 func LoadFile(path string) (*Set, error) {
-	data, err := readSLOFile(path)
+	data, err := scenarios.ReadRegularFile(path, maxSLOFileBytes)
+	var refused *scenarios.FileRefusal
+	if errors.As(err, &refused) {
+		return nil, &yamlfile.Error{File: path, Msg: refused.Msg}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("loading SLO file: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%s: empty SLO file", path)
-		}
-		return nil, fmt.Errorf("%s: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
+	root, err := yamlfile.Root(path, data, yamlfile.Kind{
+		Empty: "empty SLO file",
+		Holds: "an SLO file holds one (a list of objectives or a mapping with objectives:)",
+	})
+	if err != nil {
+		return nil, err
 	}
-	if len(doc.Content) == 0 {
-		return nil, fmt.Errorf("%s: empty SLO file", path)
-	}
-	// One document per file: a second one (valid or not) would otherwise be
-	// ignored without a word.
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		line := extra.Line
-		if err != nil {
-			return nil, fmt.Errorf("%s: a second YAML document: %s", path, strings.TrimPrefix(err.Error(), "yaml: "))
-		}
-		if len(extra.Content) > 0 && !(extra.Content[0].Tag == "!!null" && extra.Content[0].Value == "") {
-			return nil, fmt.Errorf("%s: line %d: a second YAML document: an SLO file holds one (a list of objectives or a mapping with objectives:)", path, line)
-		}
-	}
-	return FromNode(path, doc.Content[0])
+	return FromNode(path, root)
 }
 
 // maxSLOFileBytes bounds an SLO file: objectives fit in far less.
 const maxSLOFileBytes = 1 << 20
 
-// readSLOFile reads a regular file of at most maxSLOFileBytes; a refusal
-// names the path.
-func readSLOFile(path string) ([]byte, error) {
-	data, err := scenarios.ReadRegularFile(path, maxSLOFileBytes)
-	var refused *scenarios.FileRefusal
-	if errors.As(err, &refused) {
-		return nil, fmt.Errorf("%s %s", path, refused.Msg)
+// FromNode parses objectives from a YAML node (a scenario's `slo:` block or
+// an SLO file's root). A zero node yields an empty set. Errors are
+// *yamlfile.Error naming file, line and field.
+func FromNode(file string, n *yaml.Node) (*Set, error) {
+	set, err := fromNode(n)
+	if err != nil {
+		return nil, yamlfile.InFile(file, 0, err)
 	}
-	return data, err
+	set.File = file
+	return set, nil
 }
 
-// FromNode parses objectives from a YAML node (a scenario's `slo:` block or
-// an SLO file's root). A zero node yields an empty set.
-func FromNode(file string, n *yaml.Node) (*Set, error) {
-	set := &Set{File: file, Scoring: Scoring{Pass: 100, Warning: 100}}
+func fromNode(n *yaml.Node) (*Set, error) {
+	set := &Set{Scoring: Scoring{Pass: 100, Warning: 100}}
 	if n == nil || n.Kind == 0 {
 		return set, nil
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
 	}
 	list := n
 	if n.Kind == yaml.MappingNode {
@@ -136,36 +125,41 @@ func FromNode(file string, n *yaml.Node) (*Set, error) {
 			Objectives yaml.Node `yaml:"objectives"`
 			Scoring    yaml.Node `yaml:"scoring"`
 		}
-		if err := decodeStrict(n, &wrapper); err != nil {
-			return nil, fmt.Errorf("%s: %v", file, err)
+		if err := yamlfile.Decode(n, &wrapper, ""); err != nil {
+			return nil, err
 		}
 		scoring, err := parseScoring(&wrapper.Scoring)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", file, err)
+			return nil, err
 		}
 		set.Scoring = scoring
 		list = &wrapper.Objectives
 		if list.Kind == 0 {
-			return nil, fmt.Errorf("%s: line %d: objectives: missing (a list of {metric, threshold})", file, n.Line)
+			return nil, &yamlfile.Error{Line: n.Line, Field: "objectives", Msg: "missing (a list of {metric, threshold})"}
 		}
 	}
+	if list.Kind == yaml.AliasNode && list.Alias != nil {
+		list = list.Alias
+	}
 	if list.Kind != yaml.SequenceNode {
-		return nil, fmt.Errorf("%s: line %d: objectives: must be a list of {metric, threshold}", file, list.Line)
+		return nil, &yamlfile.Error{Line: list.Line, Field: "objectives", Msg: "must be a list of {metric, threshold}"}
 	}
 	for i, item := range list.Content {
+		field := fmt.Sprintf("objectives[%d]", i)
 		var o Objective
-		if err := decodeStrict(item, &o); err != nil {
-			return nil, fmt.Errorf("%s: %v", file, err)
+		if err := yamlfile.Decode(item, &o, field); err != nil {
+			return nil, err
+		}
+		if item.Kind == yaml.AliasNode && item.Alias != nil {
+			item = item.Alias
 		}
 		o.Line = item.Line
 		if err := o.compile(); err != nil {
-			field := fmt.Sprintf("objectives[%d]", i)
-			var fe *fieldErr
+			var fe *yamlfile.Error
 			if errors.As(err, &fe) {
-				field += "." + fe.field
-				err = errors.New(fe.msg)
+				return nil, &yamlfile.Error{Line: yamlfile.At(item).Line(fe.Field), Field: field + "." + fe.Field, Msg: fe.Msg}
 			}
-			return nil, fmt.Errorf("%s: line %d: %s: %v", file, keyLine(item, fieldName(field)), field, err)
+			return nil, &yamlfile.Error{Line: item.Line, Field: field, Msg: err.Error()}
 		}
 		set.Objectives = append(set.Objectives, o)
 	}
@@ -185,12 +179,12 @@ func parseScoring(n *yaml.Node) (Scoring, error) {
 		Pass    *float64 `yaml:"pass"`
 		Warning *float64 `yaml:"warning"`
 	}
-	if err := decodeStrict(n, &marks); err != nil {
+	if err := yamlfile.Decode(n, &marks, "scoring"); err != nil {
 		return sc, err
 	}
 	if marks.Pass != nil {
 		if p := *marks.Pass; !(p > 0 && p <= 100) {
-			return sc, fmt.Errorf("line %d: scoring.pass: %g is not a score mark (want more than 0, at most 100)", keyLine(n, "pass"), p)
+			return sc, &yamlfile.Error{Line: yamlfile.At(n).Line("pass"), Field: "scoring.pass", Msg: fmt.Sprintf("%g is not a score mark (want more than 0, at most 100)", p)}
 		}
 		sc.Pass = *marks.Pass
 	}
@@ -198,65 +192,16 @@ func parseScoring(n *yaml.Node) (Scoring, error) {
 	if marks.Warning != nil {
 		w := *marks.Warning
 		if !(w >= 0 && w <= sc.Pass) {
-			return sc, fmt.Errorf("line %d: scoring.warning: %g is not a score mark between 0 and the pass mark %g", keyLine(n, "warning"), w, sc.Pass)
+			return sc, &yamlfile.Error{Line: yamlfile.At(n).Line("warning"), Field: "scoring.warning", Msg: fmt.Sprintf("%g is not a score mark between 0 and the pass mark %g", w, sc.Pass)}
 		}
 		sc.Warning = w
 	}
 	return sc, nil
 }
 
-func fieldName(path string) string {
-	if i := strings.LastIndex(path, "."); i >= 0 {
-		return path[i+1:]
-	}
-	return ""
-}
-
-func keyLine(n *yaml.Node, key string) int {
-	if n.Kind == yaml.MappingNode {
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				return n.Content[i].Line
-			}
-		}
-	}
-	return n.Line
-}
-
-func decodeStrict(n *yaml.Node, v any) error {
-	data, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		// Re-base yaml's line numbers (relative to the re-marshalled node).
-		msg := strings.TrimPrefix(err.Error(), "yaml: ")
-		msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
-		if strings.HasPrefix(msg, "line ") {
-			rest := msg[len("line "):]
-			if j := strings.Index(rest, ":"); j > 0 {
-				if l, convErr := strconv.Atoi(rest[:j]); convErr == nil {
-					msg = fmt.Sprintf("line %d:%s", n.Line+l-1, rest[j+1:])
-				}
-			}
-		} else {
-			msg = fmt.Sprintf("line %d: %s", n.Line, msg)
-		}
-		msg = strings.ReplaceAll(msg, "slo.Objective", "objective")
-		return errors.New(msg)
-	}
-	return nil
-}
-
-type fieldErr struct{ field, msg string }
-
-func (e *fieldErr) Error() string { return e.field + ": " + e.msg }
-
-func ferr(field, format string, args ...any) error {
-	return &fieldErr{field, fmt.Sprintf(format, args...)}
-}
+// ferr is an error about one of the objective's fields; FromNode adds
+// the file, the line and the objective's index.
+func ferr(field, format string, args ...any) error { return yamlfile.Errorf(field, format, args...) }
 
 // compile parses the threshold and budget.
 func (o *Objective) compile() error {

@@ -9,18 +9,17 @@ import (
 	"time"
 
 	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/results/resultstest"
 )
 
 // synthetic builds a result whose latencies are exactly the given values
-// (ms), with n429 blocked and nErr failed requests added at 1 ms.
+// (ms), with n429 blocked and nErr failed requests added at 1 ms, all due
+// at the start of a 10 s run planned at targetRate.
 func synthetic(latMs []float64, n429, nErr int, targetRate float64) *results.Result {
-	rec := results.NewRecorder(results.Plan{
-		Phases:    []results.PhaseSpec{{Name: "main", Kind: "constant", Duration: 10 * time.Second, Planned: int64(targetRate * 10)}},
-		Endpoints: []string{"home"},
-	})
+	var samples []results.Sample
 	add := func(ms float64, o results.Outcome, status int) {
 		d := time.Duration(ms * float64(time.Millisecond))
-		rec.Record(results.Sample{Latency: d, ServiceLatency: d, Outcome: o, Status: status})
+		samples = append(samples, results.Sample{Latency: d, ServiceLatency: d, Outcome: o, Status: status})
 	}
 	for _, ms := range latMs {
 		add(ms, results.OutcomeSuccess, 200)
@@ -31,7 +30,16 @@ func synthetic(latMs []float64, n429, nErr int, targetRate float64) *results.Res
 	for i := 0; i < nErr; i++ {
 		add(1, results.OutcomeError, 500)
 	}
-	return rec.Result(results.Finish{Scenario: "s", Engine: "test", Elapsed: 10 * time.Second})
+	r, err := resultstest.Build(
+		resultstest.Scenario("s"), resultstest.Engine("test"), resultstest.StartedAt(time.Time{}),
+		resultstest.Generator(results.Generator{}),
+		resultstest.Phases(results.PhaseSpec{Name: "main", Kind: "constant", Duration: 10 * time.Second, Planned: int64(targetRate * 10)}),
+		resultstest.Samples(samples...),
+	)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 func uniform(n int, lo, hi float64) []float64 {

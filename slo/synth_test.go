@@ -1,12 +1,11 @@
 package slo
 
 import (
-	"math"
-	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/results/resultstest"
 )
 
 // synth describes a synthetic run: lognormal latencies around a median,
@@ -40,48 +39,24 @@ func (s synth) withDefaults() synth {
 	return s
 }
 
-// synthResult records a synthetic run through the real recorder, so the
-// result has the same histograms and intervals as one from the runner.
+// synthResult records a synthetic run through resultstest (the real
+// recorder), so the result has the same histograms and intervals as one
+// from the runner.
 func synthResult(t testing.TB, s synth) *results.Result {
 	t.Helper()
 	s = s.withDefaults()
-	rng := rand.New(rand.NewPCG(s.seed, 0x5eed))
-	dur := time.Duration(s.seconds) * time.Second
-	rec := results.NewRecorder(results.Plan{
-		Phases: []results.PhaseSpec{
-			{Name: "steady", Kind: "constant", Duration: dur, Planned: int64(s.seconds * s.rps)},
-		},
-		Endpoints:  []string{"home", "api"},
-		TargetRate: func(time.Duration) float64 { return float64(s.rps) },
-	})
-	for sec := 0; sec < s.seconds; sec++ {
-		factor := math.Exp(s.drift * rng.NormFloat64())
-		for i := 0; i < s.rps; i++ {
-			due := time.Duration(sec)*time.Second + time.Duration(i)*time.Second/time.Duration(s.rps)
-			ms := s.medianMs * factor * math.Exp(s.sigma*rng.NormFloat64())
-			lat := time.Duration(ms * float64(time.Millisecond))
-			x := results.Sample{
-				Phase: 0, Endpoint: i % 2, Due: due,
-				Latency: lat, ServiceLatency: lat, Lateness: 0,
-				Status: 200, Outcome: results.OutcomeSuccess,
-			}
-			switch u := rng.Float64(); {
-			case u < s.errorRate:
-				x.Status, x.Outcome = 500, results.OutcomeError
-			case u < s.errorRate+s.blockRate:
-				x.Status, x.Outcome = 429, results.OutcomeBlocked
-			}
-			rec.Record(x)
-		}
-	}
-	return rec.Result(results.Finish{
-		Scenario:  s.scenario,
-		Engine:    "vegeta",
-		StartedAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(s.seed) * time.Minute),
-		Elapsed:   dur,
-		Environment: results.Environment{
+	return resultstest.New(t,
+		resultstest.Scenario(s.scenario),
+		resultstest.StartedAt(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC).Add(time.Duration(s.seed)*time.Minute)),
+		resultstest.Environment(results.Environment{
 			OS: "linux", Arch: "amd64", CPUs: 2, CPUModel: "Test CPU", ScenarioHash: "hash-" + s.scenario,
-		},
-		Generator: results.Generator{AchievedRatio: 1},
-	})
+		}),
+		resultstest.Phases(results.PhaseSpec{Name: "steady", Kind: "constant", Duration: time.Duration(s.seconds) * time.Second}),
+		resultstest.Endpoints("home", "api"),
+		resultstest.Rate(float64(s.rps)),
+		resultstest.Lognormal(s.medianMs, s.sigma),
+		resultstest.Drift(s.drift),
+		resultstest.Outcomes(s.errorRate, s.blockRate),
+		resultstest.Seed(s.seed),
+	)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/results/resultstest"
 )
 
 // The CLI tests run real `slogate run`s, and every run is appended to the
@@ -24,22 +25,17 @@ func init() {
 }
 
 // synthFile records a synthetic 20-second run (lognormal latencies around
-// medianMs) through the real recorder and writes it; mutate may alter it.
+// medianMs, 100 req/s) through resultstest and writes it; mutate may alter it.
 func synthFile(t *testing.T, dir, name string, medianMs float64, seed uint64, mutate func(*results.Result)) string {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 99))
-	const secs, rps = 20, 100
-	rec := results.NewRecorder(results.Plan{
-		Phases:    []results.PhaseSpec{{Name: "steady", Kind: "constant", Duration: secs * time.Second, Planned: secs * rps}},
-		Endpoints: []string{"get"},
-	})
-	for i := 0; i < secs*rps; i++ {
-		lat := time.Duration(medianMs * math.Exp(0.25*rng.NormFloat64()) * float64(time.Millisecond))
-		rec.Record(results.Sample{Due: time.Duration(i) * time.Second / rps, Latency: lat, ServiceLatency: lat, Status: 200})
-	}
-	r := rec.Result(results.Finish{Scenario: "synthetic", Engine: "vegeta", StartedAt: time.Now().UTC(), Elapsed: secs * time.Second,
-		Environment: results.Environment{OS: "linux", Arch: "amd64", CPUs: 2, CPUModel: "CPU", ScenarioHash: "h1"},
-		Generator:   results.Generator{AchievedRatio: 1}})
+	r := resultstest.New(t,
+		resultstest.StartedAt(time.Now().UTC()),
+		resultstest.Environment(results.Environment{OS: "linux", Arch: "amd64", CPUs: 2, CPUModel: "CPU", ScenarioHash: "h1"}),
+		resultstest.Phases(results.PhaseSpec{Name: "steady", Kind: "constant", Duration: 20 * time.Second}),
+		resultstest.Endpoints("get"),
+		resultstest.Lognormal(medianMs, 0.25),
+		resultstest.Rand(rand.New(rand.NewPCG(seed, 99))),
+	)
 	if mutate != nil {
 		mutate(r)
 	}

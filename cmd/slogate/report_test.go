@@ -9,33 +9,32 @@ import (
 	"time"
 
 	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/results/resultstest"
 )
 
 // reportFixture writes a small but complete result (two phases, an SLO
-// verdict) built by the real recorder.
+// verdict) built by resultstest (the real recorder).
 func reportFixture(t *testing.T) (string, *results.Result) {
 	t.Helper()
-	phases := []results.PhaseSpec{
-		{Name: "steady", Kind: "constant", Start: 0, Duration: 5 * time.Second, Planned: 250},
-		{Name: "burst", Kind: "constant", Start: 5 * time.Second, Duration: 5 * time.Second, Planned: 500},
-	}
-	rec := results.NewRecorder(results.Plan{Phases: phases, Endpoints: []string{"home"}, TargetRate: func(at time.Duration) float64 {
-		if at < 5*time.Second {
-			return 50
-		}
-		return 100
-	}})
-	for i := 0; i < 750; i++ {
-		due := time.Duration(i) * 20 * time.Millisecond
-		phase := 0
-		if i >= 250 {
-			due = 5*time.Second + time.Duration(i-250)*10*time.Millisecond
-			phase = 1
-		}
-		lat := time.Duration(5+i%7) * time.Millisecond
-		rec.Record(results.Sample{Phase: phase, Due: due, Latency: lat, ServiceLatency: lat, Status: 200, Outcome: results.OutcomeSuccess})
-	}
-	r := rec.Result(results.Finish{Scenario: "report-fixture", Engine: "vegeta", StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Elapsed: 10 * time.Second})
+	r := resultstest.New(t,
+		resultstest.Scenario("report-fixture"),
+		resultstest.StartedAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+		resultstest.Generator(results.Generator{}),
+		resultstest.Phases(
+			results.PhaseSpec{Name: "steady", Kind: "constant", Start: 0, Duration: 5 * time.Second, Planned: 250},
+			results.PhaseSpec{Name: "burst", Kind: "constant", Start: 5 * time.Second, Duration: 5 * time.Second, Planned: 500},
+		),
+		resultstest.RateFunc(func(at time.Duration) float64 {
+			if at < 5*time.Second {
+				return 50
+			}
+			return 100
+		}),
+		resultstest.Shape(func(req resultstest.Request, s *results.Sample) {
+			lat := time.Duration(5+req.Seq%7) * time.Millisecond
+			s.Latency, s.ServiceLatency = lat, lat
+		}),
+	)
 	r.SLO = &results.SLOReport{Verdict: "fail", Objectives: []results.ObjectiveResult{
 		{Name: "p99", Objective: "p99 < 200ms", Scope: results.RunScope(), Value: r.Summary.LatencyMs.P99, Unit: "ms", Verdict: "pass"},
 		{Name: "p50", Objective: "p50 < 1ms", Scope: results.RunScope(), Value: r.Summary.LatencyMs.P50, Unit: "ms", Verdict: "fail"},

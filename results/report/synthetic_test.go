@@ -1,27 +1,21 @@
 package report
 
 import (
-	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/results/resultstest"
 )
 
-// syntheticRun builds a result through the real recorder: a 3 s warm-up
-// ramp, a 10 s steady phase at 100 req/s and a 10 s burst phase (400 req/s
-// in seconds 16 and 20). Latency is lognormal around base; during bursts a
-// fifth of the requests are blocked (429), 2 % fail (503) and latency
-// climbs, and second 19 stalls (up to ~900 ms) when stall is set.
+// syntheticRun builds a result through resultstest (the real recorder): a
+// 3 s warm-up ramp, a 10 s steady phase at 100 req/s and a 10 s burst phase
+// (400 req/s in seconds 16 and 20). Latency is lognormal around base;
+// during bursts a fifth of the requests are blocked (429), 2 % fail (503)
+// and latency climbs, and second 19 stalls (up to ~900 ms) when stall is set.
 func syntheticRun(t testing.TB, base time.Duration, seed uint64, stall bool) *results.Result {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(seed, 42))
-	phases := []results.PhaseSpec{
-		{Name: "warm-up", Kind: "ramp", Warmup: true, Start: 0, Duration: 3 * time.Second},
-		{Name: "steady", Kind: "constant", Start: 3 * time.Second, Duration: 10 * time.Second},
-		{Name: "burst", Kind: "burst", Start: 13 * time.Second, Duration: 10 * time.Second},
-	}
 	rate := func(at time.Duration) float64 {
 		s := int(at / time.Second)
 		switch {
@@ -32,54 +26,45 @@ func syntheticRun(t testing.TB, base time.Duration, seed uint64, stall bool) *re
 		}
 		return 100
 	}
-	for i := range phases {
-		for sec := int(phases[i].Start / time.Second); sec < int((phases[i].Start+phases[i].Duration)/time.Second); sec++ {
-			phases[i].Planned += int64(rate(time.Duration(sec)*time.Second + time.Second/2))
-		}
-	}
-	rec := results.NewRecorder(results.Plan{Phases: phases, Endpoints: []string{"home", "api"}, TargetRate: rate})
 	var sent int64
 	for sec := 0; sec < 23; sec++ {
-		n := int(rate(time.Duration(sec)*time.Second + time.Second/2))
-		phase := 0
-		if sec >= 13 {
-			phase = 2
-		} else if sec >= 3 {
-			phase = 1
+		sent += int64(rate(time.Duration(sec)*time.Second + time.Second/2))
+	}
+	shape := func(req resultstest.Request, s *results.Sample) {
+		rng := req.Rand
+		burst := req.Second == 16 || req.Second == 20
+		lat := float64(s.Latency)
+		if burst {
+			lat *= 1 + 4*rng.Float64()*rng.Float64()
 		}
-		burst := sec == 16 || sec == 20
-		for i := 0; i < n; i++ {
-			due := time.Duration(sec)*time.Second + time.Duration(i)*time.Second/time.Duration(n)
-			lat := float64(base) * math.Exp(0.25*rng.NormFloat64())
-			if burst {
-				lat *= 1 + 4*rng.Float64()*rng.Float64()
-			}
-			if stall && sec == 19 {
-				lat += float64(900*time.Millisecond) * (1 - float64(i)/float64(n))
-			}
-			s := results.Sample{
-				Phase: phase, Endpoint: i % 2, Due: due,
-				Latency: time.Duration(lat), ServiceLatency: time.Duration(lat * 0.95), Lateness: 200 * time.Microsecond,
-				Status: 200, Outcome: results.OutcomeSuccess,
-			}
-			switch u := rng.Float64(); {
-			case burst && u < 0.02:
-				s.Status, s.Outcome = 503, results.OutcomeError
-			case burst && u < 0.22:
-				s.Status, s.Outcome = 429, results.OutcomeBlocked
-			}
-			rec.Record(s)
-			sent++
+		if stall && req.Second == 19 {
+			lat += float64(900*time.Millisecond) * (1 - float64(req.InSecond)/float64(req.PerSecond))
+		}
+		s.Latency, s.ServiceLatency, s.Lateness = time.Duration(lat), time.Duration(lat*0.95), 200*time.Microsecond
+		switch u := rng.Float64(); {
+		case burst && u < 0.02:
+			s.Status, s.Outcome = 503, results.OutcomeError
+		case burst && u < 0.22:
+			s.Status, s.Outcome = 429, results.OutcomeBlocked
 		}
 	}
-	r := rec.Result(results.Finish{
-		Scenario: "synthetic-guard", Engine: "vegeta",
-		StartedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Elapsed: 23 * time.Second,
-		Environment: results.Environment{Hostname: "ci-runner", OS: "linux", Arch: "amd64", CPUs: 2, Target: "http://127.0.0.1:8080", TargetService: "guard",
-			TargetEnv: map[string]string{"ENABLE_MODEL_CACHE": "true"}},
-		Generator: results.Generator{MaxWorkers: 32, PlannedReqs: sent, SentReqs: sent, AchievedRatio: 1},
-	})
-	return r
+	return resultstest.New(t,
+		resultstest.Scenario("synthetic-guard"),
+		resultstest.StartedAt(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)),
+		resultstest.Environment(results.Environment{Hostname: "ci-runner", OS: "linux", Arch: "amd64", CPUs: 2, Target: "http://127.0.0.1:8080", TargetService: "guard",
+			TargetEnv: map[string]string{"ENABLE_MODEL_CACHE": "true"}}),
+		resultstest.Generator(results.Generator{MaxWorkers: 32, PlannedReqs: sent, SentReqs: sent, AchievedRatio: 1}),
+		resultstest.Phases(
+			results.PhaseSpec{Name: "warm-up", Kind: "ramp", Warmup: true, Start: 0, Duration: 3 * time.Second},
+			results.PhaseSpec{Name: "steady", Kind: "constant", Start: 3 * time.Second, Duration: 10 * time.Second},
+			results.PhaseSpec{Name: "burst", Kind: "burst", Start: 13 * time.Second, Duration: 10 * time.Second},
+		),
+		resultstest.Endpoints("home", "api"),
+		resultstest.RateFunc(rate),
+		resultstest.Lognormal(float64(base)/float64(time.Millisecond), 0.25),
+		resultstest.Rand(rand.New(rand.NewPCG(seed, 42))),
+		resultstest.Shape(shape),
+	)
 }
 
 // withSLO attaches an SLO report as package slo would write it: a key p99
