@@ -102,9 +102,26 @@ type Sample struct {
 // ErrNoData: the expression cannot be judged from what was scraped.
 var ErrNoData = errors.New("no server data")
 
-// Evaluate runs expr over srv. It returns every sample (one per series at
-// the end, or one per series and step across the run).
+// Source answers PromQL: the samples a result kept (Scraped) or a running
+// Prometheus (Remote). An objective is evaluated the same way over either.
+type Source interface {
+	// Query evaluates expr over the run: at its end, or every step across it.
+	Query(ctx context.Context, expr string, over Over) ([]Sample, error)
+}
+
+// Scraped is the Source over the samples a result kept.
+type Scraped struct{ Server *results.Server }
+
+// Evaluate runs expr over srv (Scraped{srv}.Query).
 func Evaluate(ctx context.Context, srv *results.Server, expr string, over Over) ([]Sample, error) {
+	return Scraped{srv}.Query(ctx, expr, over)
+}
+
+// Query evaluates expr with the Prometheus engine over the kept samples. It
+// returns every sample (one per series at the end, or one per series and
+// step across the run).
+func (s Scraped) Query(ctx context.Context, expr string, over Over) ([]Sample, error) {
+	srv := s.Server
 	if srv == nil || len(srv.Targets) == 0 {
 		return nil, fmt.Errorf("%w: the run scraped no /metrics endpoint", ErrNoData)
 	}
@@ -159,10 +176,12 @@ func Evaluate(ctx context.Context, srv *results.Server, expr string, over Over) 
 		return nil, fmt.Errorf("the expression gives a %s", res.Value.Type())
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: the expression returned no series (are the metric names right, and kept in the result?)", ErrNoData)
+		return nil, errNoSeries
 	}
 	return out, nil
 }
+
+var errNoSeries = fmt.Errorf("%w: the expression returned no series (are the metric names right, and kept in the result?)", ErrNoData)
 
 // span returns the first and last successful scrape (Unix ms; 0 when none)
 // and the longest scrape interval.
