@@ -35,6 +35,9 @@ type Result struct {
 	// ScriptThresholds are a k6 script's own thresholds with k6's verdict
 	// (k6 engine and --out slogate only; see ScriptThreshold).
 	ScriptThresholds []ScriptThreshold `json:"k6_thresholds,omitempty"`
+	// Server is what was scraped from the target's /metrics endpoints
+	// (PromQL objectives are evaluated over it; see Server).
+	Server *Server `json:"server,omitempty"`
 }
 
 // Latency percentiles in milliseconds.

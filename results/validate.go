@@ -84,6 +84,11 @@ func (r *Result) Validate() error {
 		!nonNegative(g.AchievedRatio) || !(g.PinnedFraction >= 0 && g.PinnedFraction <= 1) {
 		return fmt.Errorf("generator: negative counts or ratios out of range (%+v)", *g)
 	}
+	if r.Server != nil {
+		if err := r.Server.validate(); err != nil {
+			return err
+		}
+	}
 	if r.SLO != nil {
 		return validSLO(r.SLO)
 	}
