@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/slo/promql"
 )
 
 // Verdicts (the words are results.Verdict*).
@@ -26,6 +27,10 @@ type Options struct {
 	// by a change that is not significant does not fail: noise never fails
 	// a gate. When nil, every change counts.
 	Significant func(metric, phase, endpoint string) (significant bool, known bool)
+	// Prometheus, when set, evaluates PromQL objectives (a running
+	// Prometheus over the run's window) instead of the samples the result
+	// kept (Result.Server).
+	Prometheus promql.Source
 	// BudgetWindow is the SLO window the error budget is expressed against
 	// (default DefaultBudgetWindow, 30 days).
 	BudgetWindow time.Duration
@@ -243,6 +248,9 @@ func scopeValue(r *results.Result, o *Objective, s *results.Summary) float64 {
 }
 
 func evaluateOne(r *results.Result, o *Objective, opts Options) results.ObjectiveResult {
+	if o.PromQL != "" {
+		return evaluatePromQL(r, o, opts)
+	}
 	unit := MetricUnit(o.Metric)
 	out := results.ObjectiveResult{Name: o.Name, Objective: o.String(), Unit: unit, Key: o.Key, Weight: o.Weight, Bounds: o.bounds()}
 	s, scope, err := scopeOf(r, o)

@@ -31,6 +31,11 @@ type Objective struct {
 	Weight    float64 `yaml:"weight"`
 	// Budget is a regression budget relative to a baseline, e.g. "<=+10%".
 	Budget string `yaml:"budget"`
+	// PromQL is a server-side objective: a PromQL expression over the
+	// target's scraped metrics (instead of Metric), evaluated at the end of
+	// the run or, with Over "run", at every step across it (promql.go).
+	PromQL string `yaml:"promql"`
+	Over   string `yaml:"over"`
 
 	Line int `yaml:"-"`
 
@@ -205,6 +210,9 @@ func ferr(field, format string, args ...any) error { return yamlfile.Errorf(fiel
 
 // compile parses the threshold and budget.
 func (o *Objective) compile() error {
+	if o.PromQL != "" || o.Over != "" {
+		return o.compilePromQL()
+	}
 	o.Metric = strings.ToLower(strings.TrimSpace(o.Metric))
 	if o.Metric == "p99.9" {
 		o.Metric = "p999"
@@ -359,6 +367,9 @@ func parseBudget(s string) (*budget, error) {
 
 // String renders the objective as the user wrote it.
 func (o *Objective) String() string {
+	if o.PromQL != "" {
+		return o.promQLString()
+	}
 	var parts []string
 	if o.Threshold != "" {
 		parts = append(parts, o.Metric+" "+strings.TrimSpace(o.Threshold))

@@ -72,6 +72,8 @@ func Parse(expr string) (names []string, err error) {
 	}
 	switch e.Type() {
 	case parser.ValueTypeVector, parser.ValueTypeScalar:
+	case parser.ValueTypeMatrix:
+		return nil, errors.New("the expression gives a range vector; an objective needs one value per series (wrap it in a function such as rate(), max_over_time())")
 	default:
 		return nil, fmt.Errorf("the expression gives a %s; an objective needs an instant vector or a scalar", e.Type())
 	}
