@@ -47,10 +47,38 @@ type Target struct {
 	Service string            `yaml:"service"` // guard | ioc | guard+ioc | echo
 	Env     map[string]string `yaml:"env"`
 	Timeout Duration          `yaml:"timeout"`
+	// Metrics names the target's Prometheus /metrics endpoints, scraped
+	// before, during and after the load (a bundled service is scraped
+	// without it).
+	Metrics Metrics `yaml:"metrics"`
+	// Prometheus is a running Prometheus that already scrapes the target:
+	// PromQL objectives are then evaluated by it over the run's window.
+	Prometheus string `yaml:"prometheus"`
 
 	// Pos is where each field was written (yamlfile.Decode sets it).
 	Pos yamlfile.Positions `yaml:"-"`
 }
+
+// Metrics is target.metrics: {urls: [...], interval: 1s, keep: default|all}.
+type Metrics struct {
+	URLs     []string `yaml:"urls"`
+	Interval Duration `yaml:"interval"` // default 1 s
+	// Keep: "default" (the families the objectives name, the process and
+	// runtime figures, the bundled services' families) or "all" (every
+	// series, up to the result's bound).
+	Keep string `yaml:"keep"`
+
+	// Pos is where each field was written (yamlfile.Decode sets it).
+	Pos yamlfile.Positions `yaml:"-"`
+}
+
+// Bounds on target.metrics.
+const (
+	MaxMetricsURLs      = 16
+	MinScrapeInterval   = 100 * time.Millisecond
+	MaxScrapeInterval   = time.Minute
+	DefaultScrapeEveryS = 1
+)
 
 // Clients simulates many client identities by sending an address in a
 // header (X-Forwarded-For by default).
@@ -227,6 +255,9 @@ func (s *Scenario) validate() error {
 	if t.Timeout < 0 || t.Timeout.D() > MaxTimeout {
 		return s.errf(t.Pos.Line("timeout"), "target.timeout", "must be > 0 and at most %s (got %s)", durText(MaxTimeout), t.Timeout.D())
 	}
+	if err := s.validateMetrics(); err != nil {
+		return err
+	}
 	if len(t.Env) > MaxHeaders {
 		return s.errf(t.Pos.Line("env"), "target.env", "%d entries, at most %d", len(t.Env), MaxHeaders)
 	}
@@ -325,6 +356,38 @@ func (s *Scenario) validate() error {
 	}
 	if g.Drain == 0 {
 		g.Drain = t.Timeout
+	}
+	return nil
+}
+
+func (s *Scenario) validateMetrics() error {
+	t := &s.Target
+	m := &t.Metrics
+	if len(m.URLs) > MaxMetricsURLs {
+		return s.errf(m.Pos.Line("urls"), "target.metrics.urls", "%d URLs, at most %d", len(m.URLs), MaxMetricsURLs)
+	}
+	for i, u := range m.URLs {
+		if err := checkURL(u); err != nil {
+			return s.errf(m.Pos.Line("urls"), fmt.Sprintf("target.metrics.urls[%d]", i), "%v", err)
+		}
+	}
+	if m.Interval == 0 {
+		m.Interval = Duration(DefaultScrapeEveryS * time.Second)
+	}
+	if d := m.Interval.D(); d < MinScrapeInterval || d > MaxScrapeInterval {
+		return s.errf(m.Pos.Line("interval"), "target.metrics.interval", "%s: want %s .. %s", d, MinScrapeInterval, MaxScrapeInterval)
+	}
+	switch m.Keep {
+	case "":
+		m.Keep = "default"
+	case "default", "all":
+	default:
+		return s.errf(m.Pos.Line("keep"), "target.metrics.keep", "%q: want default or all", m.Keep)
+	}
+	if t.Prometheus != "" {
+		if err := checkURL(t.Prometheus); err != nil {
+			return s.errf(t.Pos.Line("prometheus"), "target.prometheus", "%v", err)
+		}
 	}
 	return nil
 }
