@@ -3,6 +3,7 @@ package results
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -28,6 +29,25 @@ type Server struct {
 	// MaxServerScrapes.
 	DroppedSeries  int64 `json:"dropped_series,omitempty"`
 	DroppedScrapes int64 `json:"dropped_scrapes,omitempty"`
+	// Summary is the server's own view of the run, computed from the
+	// samples when the run ends (absent figures were not exposed).
+	Summary *ServerSummary `json:"summary,omitempty"`
+}
+
+// ServerSummary is what the server's metrics say about the run, beside the
+// client's figures: its own request latency (the gap to the client's is
+// network and queueing), requests it counted, and its resources.
+type ServerSummary struct {
+	// LatencyHistogram is the histogram family the latency came from.
+	LatencyHistogram string  `json:"latency_histogram,omitempty"`
+	P50Ms            float64 `json:"p50_ms,omitempty"`
+	P95Ms            float64 `json:"p95_ms,omitempty"`
+	P99Ms            float64 `json:"p99_ms,omitempty"`
+	// Requests is the increase of the latency histogram's count over the run.
+	Requests   float64 `json:"requests,omitempty"`
+	MaxRSSMB   float64 `json:"max_rss_mb,omitempty"`
+	CPUCores   float64 `json:"cpu_cores,omitempty"` // mean over the run
+	Goroutines float64 `json:"max_goroutines,omitempty"`
 }
 
 // ScrapeTarget is one /metrics endpoint and how scraping it went.
@@ -153,4 +173,53 @@ func (s *Server) validate() error {
 		}
 	}
 	return nil
+}
+
+// ServerLines describe the server side in a few lines, the same in every
+// report: what was scraped, the server's own latency next to the client's,
+// its resources.
+func ServerLines(r *Result) []string {
+	srv := r.Server
+	if srv == nil {
+		return nil
+	}
+	var lines []string
+	for _, t := range srv.Targets {
+		l := fmt.Sprintf("scraped %s (job %s): %d scrapes every %gs", t.URL, t.Job, t.Scrapes, t.IntervalS)
+		if t.Failures > 0 {
+			l += fmt.Sprintf(", %d failed (last: %s)", t.Failures, t.LastError)
+		}
+		lines = append(lines, l)
+	}
+	if srv.DroppedSeries > 0 || srv.DroppedScrapes > 0 {
+		lines = append(lines, fmt.Sprintf("kept at most %d series and %d scrapes a target: %d series and %d scrapes left out",
+			MaxServerSeries, MaxServerScrapes, srv.DroppedSeries, srv.DroppedScrapes))
+	}
+	if s := srv.Summary; s != nil {
+		if s.LatencyHistogram != "" {
+			c := r.Summary.ServiceLatencyMs
+			lines = append(lines, fmt.Sprintf("server latency (%s, ms): p50 %s  p95 %s  p99 %s · client service latency p50 %s  p95 %s  p99 %s (the gap is network and queueing) · server counted %.0f requests",
+				s.LatencyHistogram, num(s.P50Ms), num(s.P95Ms), num(s.P99Ms), num(c.P50), num(c.P95), num(c.P99), s.Requests))
+		}
+		var res []string
+		if s.MaxRSSMB > 0 {
+			res = append(res, fmt.Sprintf("RSS max %.1f MiB", s.MaxRSSMB))
+		}
+		if s.CPUCores > 0 {
+			res = append(res, fmt.Sprintf("CPU %.2f cores (mean)", s.CPUCores))
+		}
+		if s.Goroutines > 0 {
+			res = append(res, fmt.Sprintf("goroutines max %.0f", s.Goroutines))
+		}
+		if len(res) > 0 {
+			lines = append(lines, "server resources: "+strings.Join(res, " · "))
+		}
+	}
+	return lines
+}
+
+func writeServerText(w io.Writer, r *Result) {
+	for _, l := range ServerLines(r) {
+		fmt.Fprintln(w, l)
+	}
 }

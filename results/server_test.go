@@ -31,3 +31,21 @@ func TestServerValidated(t *testing.T) {
 		}
 	}
 }
+
+func TestServerLines(t *testing.T) {
+	r := &Result{Server: &Server{
+		Targets: []ScrapeTarget{{URL: "http://127.0.0.1:9/metrics", Job: "guard", IntervalS: 1, Scrapes: 12, Failures: 2, LastError: "HTTP 500"}},
+		Summary: &ServerSummary{LatencyHistogram: "ddos_request_duration_seconds", P50Ms: 1.2, P95Ms: 3.4, P99Ms: 5.6, Requests: 1000, MaxRSSMB: 42.5, CPUCores: 0.25, Goroutines: 12},
+	}}
+	r.Summary.ServiceLatencyMs = Latency{P50: 1.5, P95: 4, P99: 7}
+	var b strings.Builder
+	writeServerText(&b, r)
+	for _, want := range []string{"12 scrapes every 1s, 2 failed (last: HTTP 500)", "p95 3.4", "client service latency p50 1.5", "RSS max 42.5 MiB", "CPU 0.25 cores", "goroutines max 12", "server counted 1000 requests"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("missing %q in:\n%s", want, b.String())
+		}
+	}
+	if ServerLines(&Result{}) != nil {
+		t.Error("lines without a server section")
+	}
+}

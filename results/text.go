@@ -55,6 +55,7 @@ func WriteText(w io.Writer, r *Result) error {
 	if len(s.Errors) > 0 {
 		fmt.Fprintf(w, "errors: %s\n", countLine(s.Errors))
 	}
+	writeServerText(w, r)
 	if len(r.Phases) > 1 || len(r.Endpoints) > 1 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "\nSCOPE\tREQUESTS\tASKED/s\tp50 ms\tp95 ms\tp99 ms\tmax ms\tBLOCKED\tERRORS")

@@ -76,6 +76,13 @@ func writeMarkdown(w io.Writer, r *results.Result) error {
 		}
 		b.WriteString("\n</details>\n\n")
 	}
+	if lines := results.ServerLines(r); len(lines) > 0 {
+		b.WriteString("**Server side** (the target's own metrics)\n\n")
+		for _, l := range lines {
+			fmt.Fprintf(b, "- %s\n", mdText(l))
+		}
+		b.WriteString("\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -175,3 +175,38 @@ func TestBadMetricsEndpointsAreRecorded(t *testing.T) {
 		t.Fatalf("evaluating over failed scrapes: %v, want no server data", err)
 	}
 }
+
+// The server's own summary of the run: its latency histogram counted every
+// request the guard judged and timed, and its resources were read.
+func TestServerSummaryFromTheGuard(t *testing.T) {
+	g := startGuard(t, 1_000_000)
+	s, err := scrape.Start(context.Background(), scrape.Config{
+		Targets:  []scrape.Target{{URL: g.URL + "/metrics", Job: "guard"}},
+		Interval: 100 * time.Millisecond,
+		Keep:     func(f string) bool { return results.KeepFamily(results.DefaultServerFamilies, f) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 120 {
+		resp, err := http.Get(g.URL + "/api/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if i%40 == 0 {
+			time.Sleep(150 * time.Millisecond)
+		}
+	}
+	srv := s.Stop()
+	sum := promql.Summarize(context.Background(), srv)
+	if sum == nil || sum.LatencyHistogram != "ddos_request_duration_seconds" {
+		t.Fatalf("summary %+v", sum)
+	}
+	// increase() over the run's scrapes: the first scrape came before any
+	// request, so the count is exact up to the 1 ms the window is widened by.
+	if math.Abs(sum.Requests-120) > 1 || sum.P50Ms <= 0 || sum.P99Ms < sum.P50Ms || sum.MaxRSSMB <= 1 || sum.Goroutines < 1 {
+		t.Fatalf("summary %+v, want 120 requests and positive figures", sum)
+	}
+}

@@ -353,3 +353,63 @@ func Worst(samples []Sample, higherIsBetter bool) Sample {
 	}
 	return w
 }
+
+// LatencyHistograms are the request-latency histogram families Summarize
+// looks for, in order: the bundled guard's and IOC service's, then the
+// common client-library names.
+var LatencyHistograms = []string{
+	"ddos_request_duration_seconds", "ioc_request_duration_seconds",
+	"http_request_duration_seconds", "http_server_request_duration_seconds",
+}
+
+// Summarize computes the server's view of the run from the kept samples:
+// latency percentiles and requests from the first latency histogram with
+// data (over the whole run), the largest RSS, mean CPU cores, most
+// goroutines. Figures the target does not expose stay zero.
+func Summarize(ctx context.Context, srv *results.Server) *results.ServerSummary {
+	if srv == nil {
+		return nil
+	}
+	sum := &results.ServerSummary{}
+	one := func(expr string, over Over) (float64, bool) {
+		out, err := Scraped{Server: srv}.Query(ctx, expr, over)
+		if err != nil || len(out) == 0 {
+			return 0, false
+		}
+		w := Worst(out, false)
+		if math.IsNaN(w.V) || math.IsInf(w.V, 0) {
+			return 0, false
+		}
+		return w.V, true
+	}
+	const whole = "[1d]" // shortened to the run's scrapes
+	for _, h := range LatencyHistograms {
+		n, ok := one(fmt.Sprintf("sum(increase(%s_count%s))", h, whole), AtEnd)
+		if !ok || n <= 0 {
+			continue
+		}
+		sum.LatencyHistogram, sum.Requests = h, math.Round(n)
+		for _, q := range []struct {
+			q   float64
+			dst *float64
+		}{{0.5, &sum.P50Ms}, {0.95, &sum.P95Ms}, {0.99, &sum.P99Ms}} {
+			if v, ok := one(fmt.Sprintf("histogram_quantile(%g, sum by (le) (rate(%s_bucket%s)))", q.q, h, whole), AtEnd); ok {
+				*q.dst = math.Round(v*1e6) / 1e3
+			}
+		}
+		break
+	}
+	if v, ok := one("max(process_resident_memory_bytes) / 1048576", OverRun); ok {
+		sum.MaxRSSMB = math.Round(v*10) / 10
+	}
+	if v, ok := one("sum(rate(process_cpu_seconds_total"+whole+"))", AtEnd); ok {
+		sum.CPUCores = math.Round(v*1000) / 1000
+	}
+	if v, ok := one("max(go_goroutines)", OverRun); ok {
+		sum.Goroutines = v
+	}
+	if *sum == (results.ServerSummary{}) {
+		return nil
+	}
+	return sum
+}
