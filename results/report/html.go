@@ -149,7 +149,7 @@ func writeHTML(w io.Writer, r *results.Result) error {
 	if r.SLO != nil {
 		d.SLO = newSLOTable(r.SLO)
 	}
-	d.Charts = resultCharts(r)
+	d.Charts = append(resultCharts(r), serverCharts(r)...)
 	for i := range r.Phases {
 		p := &r.Phases[i]
 		name := results.PhaseScope(p.Name).String()
