@@ -9,6 +9,7 @@ import (
 
 	"github.com/slogate/slogate/results"
 	"github.com/slogate/slogate/slo"
+	"github.com/slogate/slogate/slo/gate"
 )
 
 func newCheckCmd() *cobra.Command {
@@ -32,8 +33,7 @@ func newCheckCmd() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			rep := slo.EvaluateWithThresholds(res, set, evalOptions(baseline, res))
-			res.SLO = &rep
+			rep := gate.Criteria{Objectives: set, Baseline: baseline}.Evaluate(res)
 			out := cmd.OutOrStdout()
 			switch format {
 			case "json":
@@ -45,7 +45,7 @@ func newCheckCmd() *cobra.Command {
 			default:
 				return badInput(fmt.Errorf("--format %q: want text or json", format))
 			}
-			return verdictExit(rep.Verdict)
+			return exitWith(gate.ExitFor(rep.Verdict), nil)
 		},
 	}
 	cmd.Flags().StringVar(&sloFile, "slo", "", "SLO file (default: the seed objectives)")
