@@ -19,8 +19,8 @@ const MaxRepeat = 100
 type Side string
 
 const (
-	Base Side = "base"
-	New  Side = "new"
+	Base Side = "base" // the baseline side, run first in each pair
+	New  Side = "new"  // the side under test: its aggregate is gated
 )
 
 // RunFunc runs the i-th run (1-based) of a side and returns its result,
@@ -81,8 +81,8 @@ type Repeated struct {
 // with an error: ExitBadInput for a run or a file that failed,
 // ExitInconclusive when no NEW run finished.
 func (r *Repeat) Do(ctx context.Context) (*Repeated, ExitCode, error) {
-	if err := CheckRuns(r.Runs); err != nil {
-		return nil, ExitBadInput, err
+	if r.Runs < 1 || r.Runs > MaxRepeat {
+		return nil, ExitBadInput, fmt.Errorf("%d runs per side: want 1..%d", r.Runs, MaxRepeat)
 	}
 	type side struct {
 		name     Side
@@ -145,14 +145,6 @@ func (r *Repeat) Do(ctx context.Context) (*Repeated, ExitCode, error) {
 	}
 	out.Comparison = c
 	return out, ExitPass, nil
-}
-
-// CheckRuns checks a number of runs per side against 1..MaxRepeat.
-func CheckRuns(n int) error {
-	if n < 1 || n > MaxRepeat {
-		return fmt.Errorf("--repeat %d: want 1..%d", n, MaxRepeat)
-	}
-	return nil
 }
 
 // RunFileName is r-3.json for the third run of out r.json, or
