@@ -1,0 +1,86 @@
+package slo
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/slogate/slogate/results"
+)
+
+// MismatchError refuses a comparison of runs that measured different
+// things: another scenario or another machine. Callers map it to exit 3.
+type MismatchError struct {
+	Reasons []string
+}
+
+func (e *MismatchError) Error() string {
+	return "refusing to compare: " + strings.Join(e.Reasons, "; ") + " (use --force to compare anyway)"
+}
+
+// Mismatches lists why the runs are not comparable: a different scenario
+// (name or content hash), a different environment (OS, architecture, CPU
+// model or count) or a different engine (engines do not measure latency
+// alike: vegeta from the intended send, k6 from the actual send, so a
+// vegeta-vs-k6 delta is the send lateness, not the service). Every run is
+// checked against the first base run.
+func Mismatches(base, cur []*results.Result) []string {
+	if len(base) == 0 {
+		return nil
+	}
+	ref := base[0]
+	seen := map[string]bool{}
+	var reasons []string
+	engines := false
+	add := func(field, a, b string) {
+		if a == b {
+			return
+		}
+		r := fmt.Sprintf("%s differs: %q vs %q", field, a, b)
+		if !seen[r] {
+			seen[r] = true
+			reasons = append(reasons, r)
+		}
+	}
+	for _, r := range append(append([]*results.Result{}, base[1:]...), cur...) {
+		add("scenario", ref.Scenario, r.Scenario)
+		add("scenario content (hash)", ref.Environment.ScenarioHash, r.Environment.ScenarioHash)
+		add("OS", ref.Environment.OS, r.Environment.OS)
+		add("architecture", ref.Environment.Arch, r.Environment.Arch)
+		add("CPU model", ref.Environment.CPUModel, r.Environment.CPUModel)
+		add("CPU count", fmt.Sprint(ref.Environment.CPUs), fmt.Sprint(r.Environment.CPUs))
+		if ref.Engine != "" && r.Engine != "" && ref.Engine != r.Engine {
+			add("engine", ref.Engine, r.Engine)
+			engines = true
+		}
+	}
+	if engines {
+		reasons = append(reasons, engineWhy)
+	}
+	return reasons
+}
+
+// engineWhy explains an engine mismatch.
+const engineWhy = "engines measure latency differently: vegeta from the intended send (service latency + send lateness), " +
+	"k6 from the actual send (no send lateness); compare runs of one engine"
+
+func reliabilityWarnings(side string, rs []*results.Result) []string {
+	var out []string
+	for i, r := range rs {
+		name := side
+		if len(rs) > 1 {
+			name = fmt.Sprintf("%s run %d", side, i+1)
+		}
+		if r.Generator.Saturated {
+			out = append(out, fmt.Sprintf("%s: the load generator could not hold the asked rate (%s): its latency describes the generator too",
+				name, strings.Join(r.Generator.Reasons, "; ")))
+		}
+		if r.Partial {
+			out = append(out, name+": the run was interrupted (partial result)")
+		}
+	}
+	return out
+}
+
+// Unreliable reports whether a result's numbers describe something other
+// than the service: a saturated generator or an interrupted run.
+func Unreliable(r *results.Result) bool { return r.Generator.Saturated || r.Partial }
