@@ -55,27 +55,33 @@ func (o CompareOptions) withDefaults() CompareOptions {
 	return o
 }
 
+// A Test judges, metric by metric, whether NEW runs differ from BASE runs
+// over one scope (the run, a phase or an endpoint), in the manner of
+// benchstat's Assumption: each row gets the base and new figures, the
+// interval of the relative change when one can be bounded, and a verdict,
+// or a note saying what is missing to judge it. BlockBootstrap compares one
+// run per side, MannWhitney repeated runs.
+type Test interface {
+	// Method says how the test judges, for the comparison's header.
+	Method() string
+	// Compare returns one row per metric, in the order given.
+	Compare(base, cur []*results.Result, sc scopeRef, metrics []string) []results.MetricDelta
+}
+
+// bootstrap is the one-run-per-side test with these options.
+func (o CompareOptions) bootstrap() BlockBootstrap {
+	return BlockBootstrap{Alpha: o.Alpha, Resamples: o.Resamples, Seed: o.Seed, MinIntervals: o.MinIntervals}
+}
+
 // Compare diffs NEW runs against BASE runs, per metric (CompareMetrics) and
 // per scope (the run, every measured phase and every endpoint present in
 // all runs).
 //
-// One run per side: a circular block bootstrap over the per-second
-// intervals. Each resample draws n seconds of each run in blocks of
-// ⌈n^(1/3)⌉ consecutive seconds, merges their histograms and counts, and
-// computes the metric; the 1−α interval of the relative change (new/base
-// − 1) is the expanded percentile interval (see expandedAlpha: the plain
-// percentile interval gave 8–15 % false positives at α = 5 % on 10-second
-// runs, the expanded one 3–7 %), and the change is significant when that
-// interval excludes 0. The seed is fixed: the same files give the same
-// intervals. max is one request, not a statistic a bootstrap can
-// bound, so it is never judged from one run; endpoints keep no per-second
-// intervals, so their rows are never judged from one run either.
-//
-// Several runs on a side (slogate run --repeat): each run gives one value
-// per metric; the sides are summarised by their medians and compared with
-// the Mann-Whitney U test, as benchstat's AssumeNothing does, with a
-// Hodges-Lehmann interval. When so few runs are given that no p-value could
-// fall below α, the row says how many runs are needed instead of judging.
+// One run per side is judged by BlockBootstrap (over the per-second
+// intervals), several runs on a side (slogate run --repeat) by MannWhitney
+// (across runs, as benchstat's AssumeNothing does): see their doc comments
+// for the maths. Either says why a row is not judged (max from one run,
+// too few intervals, requests or runs) instead of over-claiming.
 //
 // Base and new values are the result files' own figures (from the full HDR
 // histograms), so they match what `slogate run` printed.
@@ -103,26 +109,18 @@ func Compare(base, cur []*results.Result, opts CompareOptions) (*results.Compari
 	cmp.Warnings = append(cmp.Warnings, reliabilityWarnings("new", cur)...)
 
 	scopes := commonScopes(append(append([]*results.Result{}, base...), cur...))
-	single := len(base) == 1 && len(cur) == 1
-	if single {
-		cmp.Method = fmt.Sprintf("circular block bootstrap over per-second intervals (%d resamples, fixed seed %d), "+
-			"expanded percentile CI; significant when the CI excludes 0", opts.Resamples, opts.Seed)
-		for _, sc := range scopes {
-			cmp.Metrics = append(cmp.Metrics, compareSingle(base[0], cur[0], sc, CompareMetrics, opts)...)
-		}
-	} else {
-		cmp.Method = fmt.Sprintf("Mann-Whitney U test across runs (medians; exact p up to %d runs in all), "+
-			"Hodges-Lehmann CI; significant when p < %g", exactMWULimit, opts.Alpha)
+	var test Test = opts.bootstrap()
+	if len(base) > 1 || len(cur) > 1 {
+		test = MannWhitney{Alpha: opts.Alpha}
 		if MinMannWhitneyP(len(base), len(cur)) > opts.Alpha {
 			cmp.Warnings = append(cmp.Warnings, fmt.Sprintf(
 				"need >= %d runs per side to detect a difference at alpha level %g (have %d and %d): no metric is judged",
 				RunsNeeded(opts.Alpha), opts.Alpha, len(base), len(cur)))
 		}
-		for _, sc := range scopes {
-			for _, m := range CompareMetrics {
-				cmp.Metrics = append(cmp.Metrics, compareRuns(base, cur, sc, m, opts))
-			}
-		}
+	}
+	cmp.Method = test.Method()
+	for _, sc := range scopes {
+		cmp.Metrics = append(cmp.Metrics, test.Compare(base, cur, sc, CompareMetrics)...)
 	}
 	return cmp, nil
 }

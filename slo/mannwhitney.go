@@ -7,6 +7,54 @@ import (
 	"github.com/slogate/slogate/results"
 )
 
+// MannWhitney compares repeated runs (slogate run --repeat), as
+// benchstat's AssumeNothing does: each run gives one value per metric, the
+// sides are summarised by their medians, and the Mann-Whitney U (Wilcoxon
+// rank-sum) test asks whether one side's values tend to lie above the
+// other's, assuming nothing about their distribution.
+//
+// With x the base runs' values (n₁ of them) and y the new runs' (n₂),
+// ranked together with midranks for ties, W = Σ rank(xᵢ) and
+// U = W − n₁(n₁+1)/2. The two-sided p is the probability, if both came from
+// one distribution, of a W at least as far from n₁(N+1)/2 (N = n₁+n₂): from
+// W's exact permutation distribution for N ≤ 60, from the tie-corrected
+// normal approximation above (MannWhitneyP). A change is significant when
+// p < Alpha. The smallest p any samples can give is 2/C(N, n₁)
+// (MinMannWhitneyP); with 3 runs a side that is 0.1, so at Alpha = 0.05 the
+// row says how many runs are needed (RunsNeeded) instead of judging.
+//
+// The interval is Hodges-Lehmann's (HodgesLehmann): the order statistics
+// [D₍ₖ₎, D₍ₙ₁ₙ₂₊₁₋ₖ₎] of the n₁n₂ differences yⱼ − xᵢ, k from the U
+// distribution. When every value is positive it is taken on logarithms, so
+// that exp(D) − 1 is a relative change; otherwise on the values, divided by
+// |median(x)|.
+type MannWhitney struct {
+	Alpha float64 // significance level (default 0.05)
+}
+
+// Method implements Test.
+func (t MannWhitney) Method() string {
+	opts := t.options()
+	return fmt.Sprintf("Mann-Whitney U test across runs (medians; exact p up to %d runs in all), "+
+		"Hodges-Lehmann CI; significant when p < %g", exactMWULimit, opts.Alpha)
+}
+
+// Compare implements Test.
+func (t MannWhitney) Compare(base, cur []*results.Result, sc scopeRef, metrics []string) []results.MetricDelta {
+	opts := t.options()
+	rows := make([]results.MetricDelta, 0, len(metrics))
+	for _, m := range metrics {
+		rows = append(rows, compareRuns(base, cur, sc, m, opts))
+	}
+	return rows
+}
+
+// options are the test's settings, defaults filled in, as compareRuns
+// takes them.
+func (t MannWhitney) options() CompareOptions {
+	return CompareOptions{Alpha: t.Alpha}.withDefaults()
+}
+
 func compareRuns(base, cur []*results.Result, sc scopeRef, metric string, opts CompareOptions) results.MetricDelta {
 	var x, y []float64
 	minReq := int64(math.MaxInt64)

@@ -8,10 +8,10 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// This file holds the statistics compare and the regression budgets rest
-// on. gonum gives the distributions and quantiles; the Mann-Whitney U test,
-// its exact null distribution, the Hodges-Lehmann interval and the block
-// bootstrap are written here on top of it (gonum has none of them).
+// This file holds the rank statistics MannWhitney rests on. gonum gives
+// the distributions; the Mann-Whitney U test, its exact null distribution
+// and the Hodges-Lehmann interval are written here on top of it (gonum has
+// none of them). The block bootstrap's pieces are in bootstrap.go.
 
 // exactMWULimit is the largest pooled sample (n1+n2) for which the exact
 // permutation distribution of the rank sum is computed; above it the normal
