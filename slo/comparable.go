@@ -18,11 +18,11 @@ func (e *MismatchError) Error() string {
 }
 
 // Mismatches lists why the runs are not comparable: a different scenario
-// (name or content hash), a different environment (OS, architecture, CPU
-// model or count) or a different engine (engines do not measure latency
-// alike: vegeta from the intended send, k6 from the actual send, so a
-// vegeta-vs-k6 delta is the send lateness, not the service). Every run is
-// checked against the first base run.
+// or machine (results.Mismatches, the one rule for both) or a different
+// engine (engines do not measure latency alike: vegeta from the intended
+// send, k6 from the actual send, so a vegeta-vs-k6 delta is the send
+// lateness, not the service). Every run is checked against the first base
+// run; each reason is given once.
 func Mismatches(base, cur []*results.Result) []string {
 	if len(base) == 0 {
 		return nil
@@ -31,25 +31,19 @@ func Mismatches(base, cur []*results.Result) []string {
 	seen := map[string]bool{}
 	var reasons []string
 	engines := false
-	add := func(field, a, b string) {
-		if a == b {
-			return
-		}
-		r := fmt.Sprintf("%s differs: %q vs %q", field, a, b)
+	add := func(m results.Mismatch) {
+		r := m.String()
 		if !seen[r] {
 			seen[r] = true
 			reasons = append(reasons, r)
 		}
 	}
 	for _, r := range append(append([]*results.Result{}, base[1:]...), cur...) {
-		add("scenario", ref.Scenario, r.Scenario)
-		add("scenario content (hash)", ref.Environment.ScenarioHash, r.Environment.ScenarioHash)
-		add("OS", ref.Environment.OS, r.Environment.OS)
-		add("architecture", ref.Environment.Arch, r.Environment.Arch)
-		add("CPU model", ref.Environment.CPUModel, r.Environment.CPUModel)
-		add("CPU count", fmt.Sprint(ref.Environment.CPUs), fmt.Sprint(r.Environment.CPUs))
+		for _, m := range results.Mismatches(ref.Scenario, ref.Environment, r.Scenario, r.Environment) {
+			add(m)
+		}
 		if ref.Engine != "" && r.Engine != "" && ref.Engine != r.Engine {
-			add("engine", ref.Engine, r.Engine)
+			add(results.Mismatch{Field: "engine", Base: ref.Engine, New: r.Engine})
 			engines = true
 		}
 	}
