@@ -432,11 +432,8 @@ func (o *Output) result(partial bool) *results.Result {
 			}
 		}
 	}
-	gen := results.Generator{SentReqs: o.sent, DroppedIterations: o.dropped}
-	if o.dropped > 0 {
-		gen.Saturated = true
-		gen.Reasons = append(gen.Reasons, fmt.Sprintf("k6 dropped %d iterations: it could not start them on schedule", o.dropped))
-	}
+	gen := results.Generator{SentReqs: o.sent}
+	gen.NoteDroppedIterations(o.dropped)
 	var planned int64
 	for _, p := range o.plan.Phases {
 		planned += p.Planned
