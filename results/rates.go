@@ -30,3 +30,43 @@ func (s *Summary) SetRates(seconds float64) {
 		s.SuccessRPS = round3(float64(s.SuccessCount) / seconds)
 	}
 }
+
+// Clock names a way of reading how long a result measured.
+type Clock int
+
+const (
+	// PhaseTime is the duration of the measured (non-warm-up) phases, or
+	// the run's duration when it has no phases or was interrupted: the
+	// time base of the rates and of the error budget's spend.
+	PhaseTime Clock = iota
+	// IntervalSpan is the time the per-second intervals cover, from the
+	// first one's start to the last one's end (warm-up included), or the
+	// run's duration when it kept no intervals: what the HTML report's
+	// "s measured" card shows beside its per-second charts.
+	IntervalSpan
+)
+
+// MeasuredSeconds is how long r measured, read by clock. The two clocks
+// differ by the warm-up and by gaps at the ends of a run, so say which.
+func (r *Result) MeasuredSeconds(clock Clock) float64 {
+	if clock == IntervalSpan {
+		if len(r.Intervals) == 0 {
+			return r.DurationS
+		}
+		lo, hi := r.Intervals[0].TS, r.Intervals[0].TS+1
+		for _, iv := range r.Intervals[1:] {
+			lo, hi = min(lo, iv.TS), max(hi, iv.TS+1)
+		}
+		return float64(hi - lo)
+	}
+	var s float64
+	for _, p := range r.Phases {
+		if !p.Warmup {
+			s += p.DurationS
+		}
+	}
+	if s == 0 || r.Partial {
+		return r.DurationS
+	}
+	return s
+}
