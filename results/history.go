@@ -128,14 +128,11 @@ type HistoryEntry struct {
 	Environment Environment `json:"-"`
 }
 
-// Comparable tells whether a stored run measured the same thing as ref: the
-// same scenario (name and content hash) on the same kind of machine (OS,
-// architecture, CPU model and count) — what `slogate compare` insists on.
+// Comparable tells whether a stored run measured the same thing as a run
+// of scenario on env: no Mismatches (the same scenario on the same kind of
+// machine) — what `slogate compare` insists on.
 func (e HistoryEntry) Comparable(scenario string, env Environment) bool {
-	return e.Scenario == scenario &&
-		e.Environment.ScenarioHash == env.ScenarioHash &&
-		e.Environment.OS == env.OS && e.Environment.Arch == env.Arch &&
-		e.Environment.CPUModel == env.CPUModel && e.Environment.CPUs == env.CPUs
+	return len(Mismatches(scenario, env, e.Scenario, e.Environment)) == 0
 }
 
 // List returns the stored runs, oldest first; scenario, when not empty,

@@ -150,15 +150,9 @@ func (a *scopeAcc) result() (Summary, HistogramSet) {
 	s.LatencyMs = LatencyFrom(a.latency)
 	s.ServiceLatencyMs = LatencyFrom(a.service)
 	s.LatenessMs = LatencyFrom(a.lateness)
-	if s.Requests > 0 {
-		n := float64(s.Requests)
-		s.SuccessRate, s.BlockRate, s.ErrorRate = float64(s.SuccessCount)/n, float64(s.BlockedCount)/n, float64(s.ErrorCount)/n
-	}
+	s.SetRates(a.seconds)
 	if a.seconds > 0 {
 		s.TargetRateRPS = round3(a.targetWeighted / a.seconds)
-		s.RequestRateRPS = round3(float64(s.Requests-s.Censored) / a.seconds)
-		s.ThroughputRPS = round3(float64(s.SuccessCount+s.BlockedCount) / a.seconds)
-		s.SuccessRPS = round3(float64(s.SuccessCount) / a.seconds)
 	}
 	var hs HistogramSet
 	hs.Latency, _ = EncodeHistogram(a.latency)

@@ -167,16 +167,7 @@ func (s *scope) summary(seconds, targetRate float64) Summary {
 	for msg, c := range s.errs {
 		sum.Errors[msg] = c
 	}
-	if n > 0 {
-		sum.SuccessRate = float64(s.success) / float64(n)
-		sum.BlockRate = float64(s.blocked) / float64(n)
-		sum.ErrorRate = float64(s.errors) / float64(n)
-	}
-	if seconds > 0 {
-		sum.RequestRateRPS = round3(float64(n-s.censored) / seconds)
-		sum.ThroughputRPS = round3(float64(s.success+s.blocked) / seconds)
-		sum.SuccessRPS = round3(float64(s.success) / seconds)
-	}
+	sum.SetRates(seconds)
 	return sum
 }
 

@@ -22,7 +22,7 @@ func WriteText(w io.Writer, r *Result) error {
 	}
 	fmt.Fprintf(w, "requests %d · asked %s · sent %.1f req/s · answered %.1f req/s\n",
 		s.Requests, asked, s.RequestRateRPS, s.ThroughputRPS)
-	fmt.Fprintf(w, "outcomes: success %s · blocked %s · error %s\n", pct(s.SuccessRate), pct(s.BlockRate), pct(s.ErrorRate))
+	fmt.Fprintf(w, "outcomes: success %s · blocked %s · error %s\n", FormatPercent(s.SuccessRate), FormatPercent(s.BlockRate), FormatPercent(s.ErrorRate))
 	fmt.Fprintf(w, "latency from intended send (ms): %s\n", latencyLine(s.LatencyMs))
 	fmt.Fprintf(w, "service latency (ms):            %s\n", latencyLine(s.ServiceLatencyMs))
 	fmt.Fprintf(w, "send lateness (ms):              p50 %s  p99 %s  max %s\n", num(s.LatenessMs.P50), num(s.LatenessMs.P99), num(s.LatenessMs.Max))
@@ -146,46 +146,13 @@ func writeErrorBudget(w io.Writer, budgets []ErrorBudget) {
 	for _, b := range budgets {
 		lasts := "forever"
 		if b.ExhaustedInHours > 0 {
-			lasts = formatHours(b.ExhaustedInHours)
+			lasts = FormatHours(b.ExhaustedInHours, "d")
 		}
 		fmt.Fprintf(tw, "%s (%s)\t%s\t%s (%d/%d)\t%.2f×\t%s of %gd\t%s\n",
-			b.SLI, b.Objective, trimPct(b.Target), trimPct(b.BadRatio), b.BadEvents, b.TotalEvents,
-			b.BurnRate, trimPct(b.BudgetSpent), b.WindowDays, lasts)
+			b.SLI, b.Objective, FormatShortPercent(b.Target), FormatShortPercent(b.BadRatio), b.BadEvents, b.TotalEvents,
+			b.BurnRate, FormatShortPercent(b.BudgetSpent), b.WindowDays, lasts)
 	}
 	tw.Flush()
-}
-
-func trimPct(f float64) string {
-	if v := 100 * f; v != 0 && v < 0.01 {
-		return fmt.Sprintf("%.2g%%", v)
-	}
-	s := fmt.Sprintf("%.4f", 100*f)
-	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	return s + "%"
-}
-
-func formatHours(h float64) string {
-	switch {
-	case h >= 48:
-		return fmt.Sprintf("%.1f d", h/24)
-	case h >= 1:
-		return fmt.Sprintf("%.1f h", h)
-	default:
-		return fmt.Sprintf("%.0f min", h*60)
-	}
-}
-
-// FormatValue renders a metric value in its unit.
-func FormatValue(v float64, unit string) string {
-	switch unit {
-	case "ms":
-		return num(v) + " ms"
-	case "fraction":
-		return pct(v)
-	case "req/s":
-		return fmt.Sprintf("%.1f req/s", v)
-	}
-	return fmt.Sprintf("%g", v)
 }
 
 func scopeRow(w io.Writer, name string, s *Summary) {
@@ -194,26 +161,13 @@ func scopeRow(w io.Writer, name string, s *Summary) {
 		asked = fmt.Sprintf("%.0f", s.TargetRateRPS)
 	}
 	fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, s.Requests, asked,
-		num(s.LatencyMs.P50), num(s.LatencyMs.P95), num(s.LatencyMs.P99), num(s.LatencyMs.Max), pct(s.BlockRate), pct(s.ErrorRate))
+		num(s.LatencyMs.P50), num(s.LatencyMs.P95), num(s.LatencyMs.P99), num(s.LatencyMs.Max), FormatPercent(s.BlockRate), FormatPercent(s.ErrorRate))
 }
 
 func latencyLine(l Latency) string {
 	return fmt.Sprintf("p50 %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s  mean %s",
 		num(l.P50), num(l.P90), num(l.P95), num(l.P99), num(l.P999), num(l.Max), num(l.Mean))
 }
-
-func num(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f", v)
-	default:
-		return fmt.Sprintf("%.2f", v)
-	}
-}
-
-func pct(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
 
 // ByCount returns the keys of a count map, largest count first (ties by key).
 func ByCount(m map[string]int64) []string {

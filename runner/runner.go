@@ -196,11 +196,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	if stats.Censored > 0 {
 		gen.Reasons = append(gen.Reasons, fmt.Sprintf("%d requests were never sent before the drain deadline (recorded as censored errors)", stats.Censored))
 	}
-	if stats.DroppedIterations > 0 {
-		gen.DroppedIterations = stats.DroppedIterations
-		gen.Saturated = true
-		gen.Reasons = append(gen.Reasons, fmt.Sprintf("k6 dropped %d iterations: it could not start them on schedule", stats.DroppedIterations))
-	}
+	gen.NoteDroppedIterations(stats.DroppedIterations)
 	if stats.Result != nil {
 		res := stats.Result
 		if opts.Script != "" {

@@ -32,7 +32,7 @@ func ErrorBudgets(r *results.Result, set *Set, window time.Duration) []results.E
 	if window <= 0 {
 		window = DefaultBudgetWindow
 	}
-	runSeconds := measuredSeconds(r)
+	runSeconds := r.MeasuredSeconds(results.PhaseTime)
 	var out []results.ErrorBudget
 	var hist []barCount // decoded once, for latency SLIs
 	for i := range set.Objectives {
@@ -79,21 +79,6 @@ func ErrorBudgets(r *results.Result, set *Set, window time.Duration) []results.E
 		out = append(out, eb)
 	}
 	return out
-}
-
-// measuredSeconds is the duration of the measured (non-warm-up) phases,
-// or the run's duration when it has no phases.
-func measuredSeconds(r *results.Result) float64 {
-	var s float64
-	for _, p := range r.Phases {
-		if !p.Warmup {
-			s += p.DurationS
-		}
-	}
-	if s == 0 || r.Partial {
-		return r.DurationS
-	}
-	return s
 }
 
 type barCount struct {

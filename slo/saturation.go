@@ -49,12 +49,7 @@ func targetSummary(s results.Summary) results.Summary {
 	s.Requests -= s.Censored
 	s.ErrorCount -= s.Censored
 	s.Censored = 0
-	if s.Requests > 0 {
-		n := float64(s.Requests)
-		s.SuccessRate = float64(s.SuccessCount) / n
-		s.BlockRate = float64(s.BlockedCount) / n
-		s.ErrorRate = float64(s.ErrorCount) / n
-	}
+	s.SetRates(0) // the outcome fractions; the per-second rates never counted censored requests
 	return s
 }
 

@@ -2,18 +2,16 @@ package slo
 
 import (
 	"math"
-	"math/rand/v2"
 	"sort"
 
-	"gonum.org/v1/gonum/stat"
 	"gonum.org/v1/gonum/stat/combin"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// This file holds the statistics compare and the regression budgets rest
-// on. gonum gives the distributions and quantiles; the Mann-Whitney U test,
-// its exact null distribution, the Hodges-Lehmann interval and the block
-// bootstrap are written here on top of it (gonum has none of them).
+// This file holds the rank statistics MannWhitney rests on. gonum gives
+// the distributions; the Mann-Whitney U test, its exact null distribution
+// and the Hodges-Lehmann interval are written here on top of it (gonum has
+// none of them). The block bootstrap's pieces are in bootstrap.go.
 
 // exactMWULimit is the largest pooled sample (n1+n2) for which the exact
 // permutation distribution of the rank sum is computed; above it the normal
@@ -240,56 +238,4 @@ func median(x []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
-// percentileCI returns the (alpha/2, 1−alpha/2) empirical quantiles of a
-// bootstrap distribution (the percentile bootstrap interval). It sorts x.
-func percentileCI(x []float64, alpha float64) (lo, hi float64) {
-	sort.Float64s(x)
-	return stat.Quantile(alpha/2, stat.Empirical, x, nil), stat.Quantile(1-alpha/2, stat.Empirical, x, nil)
-}
-
-// expandedAlpha is the tail level for Hesterberg's expanded percentile
-// bootstrap interval: percentile intervals are too narrow for small
-// samples (by about √((n−1)/n) and the t-vs-normal gap), so the interval is
-// read at α′ with z(1−α′/2) = √(n/(n−1)) · t(n−1; 1−α/2). For n = 10
-// seconds α = 0.05 becomes α′ ≈ 0.017; for n = 60, ≈ 0.044. (Hesterberg,
-// "What teachers should know about the bootstrap", 2015.)
-func expandedAlpha(alpha float64, n int) float64 {
-	if n < 2 {
-		return alpha
-	}
-	nf := float64(n)
-	t := distuv.StudentsT{Mu: 0, Sigma: 1, Nu: nf - 1}.Quantile(1 - alpha/2)
-	z := math.Sqrt(nf/(nf-1)) * t
-	return 2 * (1 - distuv.UnitNormal.CDF(z))
-}
-
-// blockLength is the circular block bootstrap's block length for n
-// intervals: ⌈n^(1/3)⌉, the usual rate for a statistic's variance. Blocks
-// of consecutive seconds keep the short-range autocorrelation of a load
-// test (a GC pause or a cache warming spans seconds), which resampling
-// single seconds would break, overstating significance.
-func blockLength(n int) int {
-	l := int(math.Ceil(math.Cbrt(float64(n))))
-	if l < 1 {
-		l = 1
-	}
-	if l > n {
-		l = n
-	}
-	return l
-}
-
-// blockResample fills idx with a circular block bootstrap resample of
-// 0..n−1: random starting points, blocks of length l wrapping around the
-// end, until len(idx) indices are drawn.
-func blockResample(rng *rand.Rand, idx []int, n, l int) {
-	for i := 0; i < len(idx); {
-		start := rng.IntN(n)
-		for j := 0; j < l && i < len(idx); j++ {
-			idx[i] = (start + j) % n
-			i++
-		}
-	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/slogate/slogate/results"
 	"github.com/slogate/slogate/slo"
+	"github.com/slogate/slogate/slo/gate"
 )
 
 func newCheckCmd() *cobra.Command {
@@ -32,20 +33,23 @@ func newCheckCmd() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			rep := slo.EvaluateWithThresholds(res, set, evalOptions(baseline, res))
-			res.SLO = &rep
+			// The gate's last stage without files: evaluate, show, exit code.
 			out := cmd.OutOrStdout()
-			switch format {
-			case "json":
-				if err := writeJSON(out, rep); err != nil {
-					return err
-				}
-			case "text":
-				results.WriteVerdict(out, &rep)
-			default:
-				return badInput(fmt.Errorf("--format %q: want text or json", format))
+			stage := &gate.Stage{
+				Criteria: gate.Criteria{Objectives: set, Baseline: baseline},
+				Show: func(res *results.Result, _ string) error {
+					switch format {
+					case "json":
+						return writeJSON(out, res.SLO)
+					case "text":
+						results.WriteVerdict(out, res.SLO)
+						return nil
+					default:
+						return fmt.Errorf("--format %q: want text or json", format)
+					}
+				},
 			}
-			return verdictExit(rep.Verdict)
+			return exitWith(stage.Finish(res))
 		},
 	}
 	cmd.Flags().StringVar(&sloFile, "slo", "", "SLO file (default: the seed objectives)")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"github.com/slogate/slogate/results"
 	"github.com/slogate/slogate/results/report"
 	"github.com/slogate/slogate/slo"
+	"github.com/slogate/slogate/slo/gate"
 )
 
 type compareFlags struct {
@@ -121,11 +123,12 @@ func runCompare(cmd *cobra.Command, args []string, f *compareFlags) error {
 	if f.resamples < 100 {
 		return badInput(fmt.Errorf("--resamples %d: want at least 100", f.resamples))
 	}
-	if _, err := parseReportSpecs(f.reports, true); err != nil {
+	reports, err := parseReportSpecs(f.reports, true)
+	if err != nil {
 		return badInput(fmt.Errorf("--report: %w", err))
 	}
 	if f.out != "" {
-		if err := checkReportPath(f.out); err != nil {
+		if err := gate.CheckWritable(f.out); err != nil {
 			return badInput(fmt.Errorf("--out: %w", err))
 		}
 	}
@@ -168,7 +171,7 @@ func runCompare(cmd *cobra.Command, args []string, f *compareFlags) error {
 	} else if err := report.WriteComparison(cmd.OutOrStdout(), format, c, base[0], cur[0]); err != nil {
 		return err
 	}
-	if err := writeComparisonReports(f.reports, c, base[0], cur[0]); err != nil {
+	if err := gate.WriteComparisonReports(reports, os.Getenv(gate.StepSummaryEnv), c, base[0], cur[0]); err != nil {
 		return withCode(ExitBadInput, fmt.Errorf("--report: %w", err))
 	}
 	if c.Verdict == slo.Inconclusive { // exit 3, as every report says

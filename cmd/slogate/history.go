@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slogate/slogate/results"
-	"github.com/slogate/slogate/slo"
 )
 
 // The results history: `slogate run` appends every result to a directory
@@ -114,26 +113,4 @@ func resolveBaseline(spec, historyDir, scenario string, env results.Environment,
 	}
 	fmt.Fprintf(stderr, "slogate: baseline %s: %s (p99 %s)\n", pick.Entry.Path, how, results.FormatValue(pick.Entry.P99Ms, "ms"))
 	return pick.Result, nil
-}
-
-// evalOptions are the evaluation options for a result and its baseline:
-// regression budgets are judged with the bootstrap's significance, so noise
-// never fails a gate.
-func evalOptions(baseline, res *results.Result) slo.Options {
-	opts := slo.Options{Baseline: baseline}
-	if baseline != nil {
-		opts.Significant = slo.Significance(baseline, res, 0.05)
-	}
-	return opts
-}
-
-// appendHistory stores a finished run in the history; a failure to store
-// is reported but never changes the run's verdict.
-func appendHistory(historyDir string, res *results.Result, stderr io.Writer) string {
-	path, err := results.History{Dir: results.HistoryDir(historyDir)}.Append(res)
-	if err != nil {
-		fmt.Fprintf(stderr, "slogate: not stored in history: %v\n", err)
-		return ""
-	}
-	return path
 }

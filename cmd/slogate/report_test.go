@@ -10,6 +10,7 @@ import (
 
 	"github.com/slogate/slogate/results"
 	"github.com/slogate/slogate/results/resultstest"
+	"github.com/slogate/slogate/slo/gate"
 )
 
 // reportFixture writes a small but complete result (two phases, an SLO
@@ -102,10 +103,11 @@ func TestWriteReportsAndStepSummary(t *testing.T) {
 	}
 	t.Setenv("GITHUB_STEP_SUMMARY", summary)
 	specs := []string{"html=" + filepath.Join(dir, "r.html"), "junit=" + filepath.Join(dir, "r.xml"), "md=" + filepath.Join(dir, "r.md")}
-	if _, err := parseReportSpecs(specs, false); err != nil {
+	reports, err := parseReportSpecs(specs, false)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := writeReports(specs, r); err != nil {
+	if err := gate.WriteReports(reports, os.Getenv(gate.StepSummaryEnv), r); err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range []string{"r.html", "r.xml", "r.md"} {

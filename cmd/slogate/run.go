@@ -20,6 +20,7 @@ import (
 	"github.com/slogate/slogate/runner"
 	"github.com/slogate/slogate/scenarios"
 	"github.com/slogate/slogate/slo"
+	"github.com/slogate/slogate/slo/gate"
 )
 
 type runFlags struct {
@@ -185,7 +186,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 		return badInput(err)
 	}
 	if f.out != "" {
-		if err := checkReportPath(f.out); err != nil {
+		if err := gate.CheckWritable(f.out); err != nil {
 			return badInput(fmt.Errorf("--out: %w", err))
 		}
 	}
@@ -209,8 +210,12 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 				p.Elapsed.Seconds(), p.Total.Seconds(), p.Rate, p.P99Ms, 100*p.ErrorRate, 100*p.BlockRate)
 		}
 	}
+	stage, err := f.stage(cmd, set, baseline)
+	if err != nil {
+		return badInput(err)
+	}
 	if f.repeat != 1 || f.compareWith != "" || len(f.baseEnv) > 0 {
-		return runRepeated(ctx, cmd, args, f, s, set, baseline, opts)
+		return runRepeated(ctx, cmd, args, f, s, stage, opts)
 	}
 	res, err := runner.Run(ctx, s, opts)
 	if live {
@@ -219,46 +224,46 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 	if err != nil {
 		return withCode(ExitBadInput, err)
 	}
-	return finish(cmd.OutOrStdout(), res, set, baseline, f.out, f.format, f.historyStore(stderr), f.reports)
+	return exitWith(stage.Finish(res))
 }
 
-// finish evaluates, writes and prints a result, and maps its verdict to
-// the exit code.
-// store, when set, appends the evaluated result to the history.
-func finish(stdout io.Writer, res *results.Result, set *slo.Set, baseline *results.Result, out, format string, store func(*results.Result) string, reports []string) error {
-	rep := slo.EvaluateWithThresholds(res, set, evalOptions(baseline, res))
-	res.SLO = &rep
-	stored := ""
-	if store != nil {
-		stored = store(res)
+// stage is the gate's last stage of a run as the flags ask for it: the
+// history store, --out, --report and $GITHUB_STEP_SUMMARY, and what is
+// printed (--format).
+func (f *runFlags) stage(cmd *cobra.Command, set *slo.Set, baseline *results.Result) (*gate.Stage, error) {
+	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	reports, err := parseReportSpecs(f.reports, false)
+	if err != nil {
+		return nil, fmt.Errorf("--report: %w", err)
+	}
+	st := &gate.Stage{
+		Criteria:    gate.Criteria{Objectives: set, Baseline: baseline},
+		Out:         f.out,
+		Reports:     reports,
+		StepSummary: os.Getenv(gate.StepSummaryEnv),
+		Warn:        func(err error) { fmt.Fprintf(stderr, "slogate: %v\n", err) },
+	}
+	if !f.noHistory {
+		st.History = results.History{Dir: results.HistoryDir(f.history)}
 	}
 	// The verdict is printed first, so that a file that cannot be written
 	// (a full disk, a directory gone read-only during the run) never hides it.
-	switch format {
-	case "json":
-		if err := writeJSON(stdout, res); err != nil {
-			return err
+	st.Show = func(res *results.Result, stored string) error {
+		if f.format == "json" {
+			return writeJSON(stdout, res)
 		}
-	default:
 		if err := results.WriteText(stdout, res); err != nil {
 			return err
 		}
 		if stored != "" {
 			fmt.Fprintf(stdout, "stored in history: %s\n", stored)
 		}
+		return nil
 	}
-	if out != "" {
-		if err := results.Write(out, res); err != nil {
-			return withCode(ExitBadInput, err)
-		}
-		if format != "json" {
-			fmt.Fprintf(stdout, "result written to %s\n", out)
-		}
+	if f.format != "json" {
+		st.Wrote = func(path string) { fmt.Fprintf(stdout, "result written to %s\n", path) }
 	}
-	if err := writeReports(reports, res); err != nil {
-		return withCode(ExitBadInput, fmt.Errorf("--report: %w", err))
-	}
-	return verdictExit(rep.Verdict)
+	return st, nil
 }
 
 // tlsConfig builds the HTTPS client settings of --insecure and --ca, or
@@ -283,17 +288,6 @@ func (f *runFlags) tlsConfig() (*tls.Config, error) {
 		cfg.RootCAs = pool
 	}
 	return cfg, nil
-}
-
-func verdictExit(verdict string) error {
-	switch verdict {
-	case slo.Pass, slo.Warning:
-		return nil
-	case slo.Fail:
-		return withCode(ExitFail, errors.New(""))
-	default:
-		return withCode(ExitInconclusive, errors.New(""))
-	}
 }
 
 func isTerminal(w io.Writer) bool {

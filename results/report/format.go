@@ -118,20 +118,17 @@ func objectiveLabel(o *results.ObjectiveResult) string {
 	return text + " (" + o.Scope.OrRun().String() + ")"
 }
 
-// percent renders a fraction 0..1 as "12.34%".
-func percent(f float64) string { return fmt.Sprintf("%.2f%%", 100*f) }
+// The number formats are results' (one set for every output).
 
-// ms renders milliseconds with precision that suits their size.
-func ms(v float64) string {
-	switch {
-	case v >= 100:
-		return fmt.Sprintf("%.0f ms", v)
-	case v >= 10:
-		return fmt.Sprintf("%.1f ms", v)
-	default:
-		return fmt.Sprintf("%.2f ms", v)
-	}
-}
+// percent renders a fraction 0..1 as "12.34%".
+func percent(f float64) string { return results.FormatPercent(f) }
+
+// shortPct renders a fraction without trailing zeros: "99.9%", "0.0042%".
+func shortPct(f float64) string { return results.FormatShortPercent(f) }
+
+// ms renders milliseconds with precision that suits their size: "120 ms",
+// "12.3 ms", "1.23 ms".
+func ms(v float64) string { return results.FormatValue(v, results.UnitMs) }
 
 // runLabel names one side of a comparison.
 func runLabel(ref results.RunRef) string {
@@ -173,22 +170,6 @@ func budgetRows(budgets []results.ErrorBudget) (rows []budgetRow, windowDays flo
 	return rows, windowDays
 }
 
-// shortPct renders a fraction as a percentage without trailing zeros,
-// keeping two significant digits of tiny values: "99.9%", "0.0042%".
-func shortPct(f float64) string {
-	if v := 100 * f; v != 0 && math.Abs(v) < 0.01 {
-		return fmt.Sprintf("%.2g%%", v)
-	}
-	s := strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", 100*f), "0"), ".")
-	return s + "%"
-}
-
-func hours(h float64) string {
-	switch {
-	case h >= 48:
-		return fmt.Sprintf("%.1f days", h/24)
-	case h >= 1:
-		return fmt.Sprintf("%.1f h", h)
-	}
-	return fmt.Sprintf("%.0f min", h*60)
-}
+// hours renders how long an error budget lasts: "45 min", "3.5 h",
+// "12.5 days".
+func hours(h float64) string { return results.FormatHours(h, "days") }

@@ -137,7 +137,7 @@ func writeHTML(w io.Writer, r *results.Result) error {
 		d.Alerts = append(d.Alerts, "Generator saturated: "+strings.Join(r.Generator.Reasons, "; "))
 	}
 	d.Cards = []card{
-		{Label: "requests", Value: fmt.Sprint(s.Requests), Sub: fmt.Sprintf("%.1f s measured", measuredSeconds(r))},
+		{Label: "requests", Value: fmt.Sprint(s.Requests), Sub: fmt.Sprintf("%.1f s measured", r.MeasuredSeconds(results.IntervalSpan))},
 		{Label: "answered", Value: fmt.Sprintf("%.1f/s", s.ThroughputRPS), Sub: askedSub(r)},
 		{Label: "p50", Value: ms(s.LatencyMs.P50), Sub: "service " + ms(s.ServiceLatencyMs.P50)},
 		{Label: "p99", Value: ms(s.LatencyMs.P99), Sub: "service " + ms(s.ServiceLatencyMs.P99)},
@@ -255,13 +255,6 @@ func alphaOf(c *results.Comparison) float64 {
 		return 0.05
 	}
 	return c.Alpha
-}
-
-func measuredSeconds(r *results.Result) float64 {
-	if lo, hi, ok := timeRange(r); ok {
-		return hi - lo
-	}
-	return r.DurationS
 }
 
 func runFacts(r *results.Result) []string {

@@ -432,11 +432,8 @@ func (o *Output) result(partial bool) *results.Result {
 			}
 		}
 	}
-	gen := results.Generator{SentReqs: o.sent, DroppedIterations: o.dropped}
-	if o.dropped > 0 {
-		gen.Saturated = true
-		gen.Reasons = append(gen.Reasons, fmt.Sprintf("k6 dropped %d iterations: it could not start them on schedule", o.dropped))
-	}
+	gen := results.Generator{SentReqs: o.sent}
+	gen.NoteDroppedIterations(o.dropped)
 	var planned int64
 	for _, p := range o.plan.Phases {
 		planned += p.Planned
@@ -481,14 +478,9 @@ func recomputeRates(ep, run results.Summary) results.Summary {
 	if run.Requests == 0 || run.RequestRateRPS == 0 {
 		return ep
 	}
-	secs := float64(run.Requests-run.Censored) / run.RequestRateRPS
-	ep.RequestRateRPS = round3(float64(ep.Requests-ep.Censored) / secs)
-	ep.ThroughputRPS = round3(float64(ep.SuccessCount+ep.BlockedCount) / secs)
-	ep.SuccessRPS = round3(float64(ep.SuccessCount) / secs)
+	ep.SetRates(float64(run.Requests-run.Censored) / run.RequestRateRPS)
 	return ep
 }
-
-func round3(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }
 
 // Stats turns a result the output wrote into what the engine reports to
 // the runner.
