@@ -7,6 +7,8 @@ const (
 	UnitMs       = "ms"
 	UnitFraction = "fraction"
 	UnitRPS      = "req/s"
+	UnitMiB      = "MiB"
+	UnitCores    = "cores"
 )
 
 // Metric is one row of the metric table: everything the gate, the
@@ -14,7 +16,8 @@ const (
 // once. Adding a metric (p75, a server-side figure) is adding a row.
 type Metric struct {
 	Name string
-	// Unit is UnitMs, UnitFraction or UnitRPS.
+	// Unit is UnitMs, UnitFraction, UnitRPS, or for server figures UnitMiB
+	// and UnitCores.
 	Unit string
 	// Quantile is the percentile of a latency percentile (50 for p50,
 	// 99.9 for p999); 0 for every other metric.
@@ -32,6 +35,10 @@ type Metric struct {
 	// Read takes the metric from a summary, in its unit; nil when the
 	// summary does not keep it (p75: read from the histogram).
 	Read func(*Summary) float64
+	// Server, for a server-side figure, reads it from the server's own
+	// summary of the run (Result.Server.Summary; NaN when not exposed).
+	// Such a metric covers the whole run only.
+	Server func(*ServerSummary) float64
 }
 
 // metricTable is the one table of metrics, in the order reports list them.
@@ -51,6 +58,33 @@ var metricTable = []Metric{
 	{Name: "throughput", Unit: UnitRPS, Spectrum: -1, HigherIsBetter: true, Bootstrappable: true, Read: func(s *Summary) float64 { return s.ThroughputRPS }},
 	{Name: "request_rate", Unit: UnitRPS, Spectrum: -1, HigherIsBetter: true, Bootstrappable: true, Read: func(s *Summary) float64 { return s.RequestRateRPS }},
 	{Name: "success_throughput", Unit: UnitRPS, Spectrum: -1, HigherIsBetter: true, Bootstrappable: true, Read: func(s *Summary) float64 { return s.SuccessRPS }},
+	// Server-side figures (the target's own /metrics, scraped during the run).
+	{Name: "server_p50", Unit: UnitMs, Spectrum: -1, Server: serverLatency(func(s *ServerSummary) float64 { return s.P50Ms })},
+	{Name: "server_p95", Unit: UnitMs, Spectrum: -1, Server: serverLatency(func(s *ServerSummary) float64 { return s.P95Ms })},
+	{Name: "server_p99", Unit: UnitMs, Spectrum: -1, Server: serverLatency(func(s *ServerSummary) float64 { return s.P99Ms })},
+	{Name: "server_rss_mb", Unit: UnitMiB, Spectrum: -1, Server: positive(func(s *ServerSummary) float64 { return s.MaxRSSMB })},
+	{Name: "server_cpu_cores", Unit: UnitCores, Spectrum: -1, Server: positive(func(s *ServerSummary) float64 { return s.CPUCores })},
+}
+
+// ServerMetrics are the server-side rows, in table order.
+var ServerMetrics = []string{"server_p50", "server_p95", "server_p99", "server_rss_mb", "server_cpu_cores"}
+
+func serverLatency(f func(*ServerSummary) float64) func(*ServerSummary) float64 {
+	return func(s *ServerSummary) float64 {
+		if s.LatencyHistogram == "" {
+			return math.NaN()
+		}
+		return f(s)
+	}
+}
+
+func positive(f func(*ServerSummary) float64) func(*ServerSummary) float64 {
+	return func(s *ServerSummary) float64 {
+		if v := f(s); v > 0 {
+			return v
+		}
+		return math.NaN()
+	}
 }
 
 var metricIndex = func() map[string]*Metric {
@@ -71,4 +105,16 @@ func (m *Metric) Value(s *Summary) float64 {
 		return math.NaN()
 	}
 	return m.Read(s)
+}
+
+// FromResult reads the metric of r: a server-side figure from r's server
+// summary, any other from s (one of r's scopes). NaN when not kept.
+func (m *Metric) FromResult(r *Result, s *Summary) float64 {
+	if m != nil && m.Server != nil {
+		if r == nil || r.Server == nil || r.Server.Summary == nil {
+			return math.NaN()
+		}
+		return m.Server(r.Server.Summary)
+	}
+	return m.Value(s)
 }

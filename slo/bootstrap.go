@@ -350,6 +350,9 @@ func compareSingle(base, cur *results.Result, sc results.Scope, metrics []string
 		case m == "max" || m == "min":
 			d.Verdict = NotJudged
 			d.Note = m + " is a single request: one run per side cannot bound it (compare --repeat runs)"
+		case results.LookupMetric(m).Server != nil:
+			d.Verdict = NotJudged
+			d.Note = m + " is one value per run (the server's own figure): one run per side cannot bound it (compare --repeat runs)"
 		case bReq < minSamples(m) || nReq < minSamples(m):
 			d.Verdict = NotJudged
 			d.Note = fmt.Sprintf("need >= %d requests per side to judge %s, have %d and %d", minSamples(m), m, bReq, nReq)

@@ -129,7 +129,11 @@ func Compare(base, cur []*results.Result, opts CompareOptions) (*results.Compari
 	}
 	cmp.Method = test.Method()
 	for _, sc := range scopes {
-		cmp.Metrics = append(cmp.Metrics, test.Compare(base, cur, sc, CompareMetrics)...)
+		metrics := CompareMetrics
+		if sc.Kind == results.ScopeRun {
+			metrics = append(append([]string{}, metrics...), serverMetricsOfAll(base, cur)...)
+		}
+		cmp.Metrics = append(cmp.Metrics, test.Compare(base, cur, sc, metrics)...)
 	}
 	return cmp, nil
 }
@@ -280,4 +284,23 @@ func judge(d *results.MetricDelta, significant bool, direction float64) {
 	default:
 		d.Verdict = Worse
 	}
+}
+
+// serverMetricsOfAll are the server-side metrics every run of both sides
+// has (the server's own figures, compared for the run scope only).
+func serverMetricsOfAll(base, cur []*results.Result) []string {
+	var out []string
+	for _, m := range results.ServerMetrics {
+		all := true
+		for _, r := range append(append([]*results.Result{}, base...), cur...) {
+			if math.IsNaN(results.LookupMetric(m).FromResult(r, &r.Summary)) {
+				all = false
+				break
+			}
+		}
+		if all {
+			out = append(out, m)
+		}
+	}
+	return out
 }

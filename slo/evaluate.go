@@ -244,7 +244,7 @@ func scopeValue(r *results.Result, o *Objective, s *results.Summary) float64 {
 			return results.QuantileMs(h, 75)
 		}
 	}
-	return Value(s, o.Metric)
+	return results.LookupMetric(o.Metric).FromResult(r, s)
 }
 
 func evaluateOne(r *results.Result, o *Objective, opts Options) results.ObjectiveResult {
@@ -261,7 +261,12 @@ func evaluateOne(r *results.Result, o *Objective, opts Options) results.Objectiv
 	}
 	v := scopeValue(r, o, s)
 	out.Value = round(v)
-	if unit == unitMs && s.Requests > 0 && s.SuccessCount+s.BlockedCount == 0 {
+	server := results.LookupMetric(o.Metric).Server != nil
+	if server && math.IsNaN(v) {
+		out.Verdict, out.Detail = Inconclusive, "no server figure: the run scraped no /metrics endpoint, or the target does not expose it"
+		return out
+	}
+	if !server && unit == unitMs && s.Requests > 0 && s.SuccessCount+s.BlockedCount == 0 {
 		// The latencies are those of failures (a refused connection
 		// answers in microseconds): they say nothing of the service's speed.
 		out.Verdict = Fail

@@ -219,10 +219,13 @@ func (o *Objective) compile() error {
 	}
 	unit := MetricUnit(o.Metric)
 	if unit == "" {
-		return ferr("metric", "unknown metric %q (want p50 p75 p90 p95 p99 p999 min mean max error_rate block_rate success_rate throughput request_rate)", o.Metric)
+		return ferr("metric", "unknown metric %q (want p50 p75 p90 p95 p99 p999 min mean max error_rate block_rate success_rate throughput request_rate, or server_p50 server_p95 server_p99 server_rss_mb server_cpu_cores)", o.Metric)
 	}
 	if o.Phase != "" && o.Endpoint != "" {
 		return ferr("endpoint", "scope an objective to a phase or an endpoint, not both")
+	}
+	if results.LookupMetric(o.Metric).Server != nil && (o.Phase != "" || o.Endpoint != "") {
+		return ferr("metric", "%s is the server's figure over the whole run: it has no phase or endpoint", o.Metric)
 	}
 	if !(o.Weight >= 0) || math.IsInf(o.Weight, 0) {
 		return ferr("weight", "%g: must be a finite number >= 0", o.Weight)
@@ -320,6 +323,12 @@ func parseValue(s, unit string) (v float64, relative bool, err error) {
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || !(f >= 0 && f <= 1) {
 			return 0, false, fmt.Errorf("%q is not a fraction 0..1 or a percentage like 0.1%%", s)
+		}
+		return f, false, nil
+	case results.UnitMiB, results.UnitCores:
+		f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, unit)), 64)
+		if err != nil || !finiteNonNegative(f) {
+			return 0, false, fmt.Errorf("%q is not a number >= 0 of %s", s, unit)
 		}
 		return f, false, nil
 	default: // req/s

@@ -119,3 +119,52 @@ func TestPromQLParseErrors(t *testing.T) {
 		}
 	}
 }
+
+// The server's own figures are metrics like the others: objectives on them
+// gate, a run without them is inconclusive, and compare lists them.
+func TestServerMetrics(t *testing.T) {
+	withServer := func(p95, rss float64) *results.Result {
+		r := serverResult(map[string]float64{"allowed": 1}, nil)
+		r.Server.Summary = &results.ServerSummary{LatencyHistogram: "ddos_request_duration_seconds", P50Ms: 1, P95Ms: p95, P99Ms: 2 * p95, MaxRSSMB: rss, CPUCores: 0.5}
+		return r
+	}
+	set, err := loadSet(t, "- {metric: server_p95, threshold: '< 100ms'}\n- {metric: server_rss_mb, threshold: '< 300'}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Evaluate(withServer(40, 120), set, Options{})
+	if rep.Verdict != Pass || rep.Objectives[0].Value != 40 || rep.Objectives[1].Unit != results.UnitMiB {
+		t.Fatalf("%s %+v", rep.Verdict, rep.Objectives)
+	}
+	if rep := Evaluate(withServer(140, 120), set, Options{}); rep.Verdict != Fail {
+		t.Fatalf("server p95 140 ms: %s", rep.Verdict)
+	}
+	bare := serverResult(map[string]float64{"allowed": 1}, nil)
+	if rep := Evaluate(bare, set, Options{}); rep.Verdict != Inconclusive || !strings.Contains(rep.Objectives[0].Detail, "no server figure") {
+		t.Fatalf("no server summary: %s %+v", rep.Verdict, rep.Objectives[0])
+	}
+	if _, err := loadSet(t, "- {metric: server_p95, threshold: '< 100ms', phase: a}\n"); err == nil || !strings.Contains(err.Error(), "whole run") {
+		t.Fatalf("a phase-scoped server metric: %v", err)
+	}
+	if _, err := loadSet(t, "- {metric: server_rss_mb, threshold: '< 30%'}\n"); err == nil {
+		t.Fatal("a percentage of MiB accepted")
+	}
+	base, cur := withServer(40, 100), withServer(50, 90)
+	base.Summary, cur.Summary = results.Summary{}, results.Summary{}
+	c, err := Compare([]*results.Result{base}, []*results.Result{cur}, CompareOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string]results.MetricDelta{}
+	for _, d := range c.Metrics {
+		if strings.HasPrefix(d.Metric, "server_") {
+			found[d.Metric] = d
+		}
+	}
+	if d, ok := found["server_p95"]; !ok || d.DeltaPct != 25 || d.ImprovementPct != -25 || d.Verdict != NotJudged || d.Scope.String() != "run" {
+		t.Fatalf("server_p95 row %+v (rows %v)", d, found)
+	}
+	if d := found["server_rss_mb"]; d.ImprovementPct != 10 {
+		t.Fatalf("server_rss_mb row %+v", d)
+	}
+}
