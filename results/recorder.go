@@ -52,6 +52,11 @@ type Plan struct {
 	// closed and encoded. Samples for a closed interval still count in every
 	// other scope and in the interval's counters. Default 10 s.
 	IntervalLag time.Duration
+	// OnInterval, when set, is given each per-second interval as it is
+	// closed (in no particular order when several close at once), e.g. to
+	// push it to a live dashboard. It is called with the recorder locked:
+	// it must not block.
+	OnInterval func(Interval)
 }
 
 // Sample is one request's outcome, as an engine saw it.
@@ -277,6 +282,12 @@ func (r *Recorder) closeInterval(sec int, a *intervalAcc) {
 	}
 	a.closed.Histogram, _ = EncodeHistogram(a.hist)
 	a.hist = nil
+	if r.plan.OnInterval != nil {
+		iv := a.closed
+		iv.Requests, iv.Success, iv.Blocked, iv.Errors = a.requests, a.success, a.blocked, a.errors
+		iv.Histogram = ""
+		r.plan.OnInterval(iv)
+	}
 }
 
 // Requests returns how many samples have been recorded in measured phases.

@@ -3,6 +3,7 @@ package results
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // A hand-edited server section is refused on read, naming the field.
@@ -47,5 +48,28 @@ func TestServerLines(t *testing.T) {
 	}
 	if ServerLines(&Result{}) != nil {
 		t.Error("lines without a server section")
+	}
+}
+
+// OnInterval sees every second once, as the recorder closes it, with its
+// counts, before the result is built.
+func TestOnIntervalSeesEverySecond(t *testing.T) {
+	var got []Interval
+	rec := NewRecorder(Plan{Phases: []PhaseSpec{{Name: "p", Duration: 10 * time.Second}}, IntervalLag: time.Second,
+		OnInterval: func(iv Interval) { got = append(got, iv) }})
+	for i := range 100 {
+		rec.Record(Sample{Due: time.Duration(i) * 100 * time.Millisecond, Latency: time.Millisecond, Outcome: OutcomeSuccess})
+	}
+	live := len(got)
+	res := rec.Result(Finish{Elapsed: 10 * time.Second})
+	if live < 5 || len(got) != 10 || len(res.Intervals) != 10 {
+		t.Fatalf("%d intervals during the run, %d in all, %d in the result", live, len(got), len(res.Intervals))
+	}
+	seen := map[int]bool{}
+	for _, iv := range got {
+		if seen[iv.TS] || iv.Requests != 10 || iv.Success != 10 || iv.LatencyMs.P50 < 1 || iv.LatencyMs.P50 > 1.01 {
+			t.Fatalf("interval %+v (seen before: %v)", iv, seen[iv.TS])
+		}
+		seen[iv.TS] = true
 	}
 }
