@@ -6,13 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/slogate/slogate/results"
 	k6engine "github.com/slogate/slogate/runner/k6"
 	"github.com/slogate/slogate/runner/plan"
-	vegetaengine "github.com/slogate/slogate/runner/vegeta"
 	"github.com/slogate/slogate/scenarios"
 )
 
@@ -28,8 +26,12 @@ const (
 
 // Options tune a run.
 type Options struct {
-	// Engine is "vegeta" (default) or another registered engine ("k6").
+	// Engine names the engine in Engines (default DefaultEngine).
 	Engine string
+	// Engines are the engines this build offers (the program builds them).
+	Engines Engines
+	// Services are the bundled services a scenario's target.service names.
+	Services Services
 	// Script is a user's own k6 script (k6 engine).
 	Script string
 	// MaxWorkers overrides the scenario's generator.max_workers (0: keep).
@@ -63,28 +65,6 @@ func DefaultMaxWorkers(peakRate float64) int {
 	return int(math.Min(512, math.Max(32, math.Ceil(peakRate/4))))
 }
 
-// EngineFunc runs a job. The vegeta engine is built in; others register
-// themselves with RegisterEngine.
-type EngineFunc func(ctx context.Context, job plan.Job) (plan.Stats, error)
-
-var engines = map[string]EngineFunc{"vegeta": vegetaengine.Run}
-
-// RegisterEngine adds an engine under name (called from init).
-func RegisterEngine(name string, fn EngineFunc) { engines[name] = fn }
-
-// HasEngine reports whether name is a registered engine.
-func HasEngine(name string) bool { _, ok := engines[name]; return ok }
-
-// Engines lists the registered engines.
-func Engines() []string {
-	var out []string
-	for name := range engines {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // ErrInterrupted marks a result cut short by the caller (Ctrl-C).
 var ErrInterrupted = errors.New("run interrupted")
 
@@ -92,9 +72,17 @@ var ErrInterrupted = errors.New("run interrupted")
 // is cancelled the load stops, and the partial result is returned with
 // Partial set.
 func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Result, error) {
+	engine := opts.Engine
+	if engine == "" {
+		engine = DefaultEngine
+	}
+	run, ok := opts.Engines[engine]
+	if !ok {
+		return nil, fmt.Errorf("unknown engine %q (this build has %v)", engine, opts.Engines.Names())
+	}
 	baseURL := s.Target.URL
 	if s.Target.Service != "" {
-		url, stop, err := StartService(ctx, s.Target.Service, s.Target.Env)
+		url, stop, err := opts.Services.Start(ctx, s.Target.Service, s.Target.Env)
 		if err != nil {
 			return nil, err
 		}
@@ -133,14 +121,6 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	stopProgress := func() {}
 	if opts.Progress != nil {
 		stopProgress = startProgress(rec, schedule, opts.Progress)
-	}
-	engine := opts.Engine
-	if engine == "" {
-		engine = "vegeta"
-	}
-	run, ok := engines[engine]
-	if !ok {
-		return nil, fmt.Errorf("unknown engine %q", engine)
 	}
 	stats, err := run(ctx, plan.Job{
 		Scenario:   s,

@@ -40,8 +40,6 @@ the slogate binary is exactly this k6.`,
 	}
 }
 
-func init() { rootCmd.AddCommand(newK6Cmd()) }
-
 // runK6 is runK6As under the name k6 (a symlink named k6).
 func runK6(args []string) { runK6As("k6", args) }
 

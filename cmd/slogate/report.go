@@ -57,8 +57,6 @@ Without -o the report goes to standard output; with -o it is written atomically.
 	return cmd
 }
 
-func init() { rootCmd.AddCommand(newReportCmd()) }
-
 // reportSpec is one --report FORMAT=FILE.
 type reportSpec struct {
 	format, path string

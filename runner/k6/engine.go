@@ -13,8 +13,10 @@
 // The script is generated from the scenario (script.go, options.go) or is
 // the user's own.
 //
-// This package must not import package runner (runner registers this
-// engine), and the engine must never call k6's cmd.Execute itself.
+// Run is a plan.Engine; the program hands it to package runner in
+// runner.Engines. This package must not import package runner (runner
+// drives this engine), and the engine must never call k6's cmd.Execute
+// itself.
 package k6
 
 import (
@@ -56,7 +58,7 @@ const (
 // network instead of reporting an unknown module) and no usage report.
 var Env = []string{"K6_AUTO_EXTENSION_RESOLUTION=false", "K6_NO_USAGE_REPORT=true"}
 
-// Run is the runner.EngineFunc of the k6 engine. It writes the effective
+// Run is the k6 engine (a plan.Engine). It writes the effective
 // scenario (aimed at job.BaseURL) and the script, re-executes the binary as
 // k6 with the slogate output, forwards a cancellation of ctx to the child as
 // SIGINT (the child writes its partial result), and returns the result the

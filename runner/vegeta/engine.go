@@ -35,7 +35,7 @@ import (
 // Version is the vegeta library version linked in.
 const Version = "v12.13.0"
 
-// Run executes the attack until the schedule completes, the drain deadline
+// Run is the vegeta engine (a plan.Engine): it executes the attack until the schedule completes, the drain deadline
 // passes, or ctx is cancelled (then the result is partial).
 func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 	if cfg.MaxWorkers <= 0 {
