@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/slogate/slogate/results"
-	k6engine "github.com/slogate/slogate/runner/k6"
 	"github.com/slogate/slogate/runner/plan"
 	"github.com/slogate/slogate/scenarios"
 )
@@ -32,7 +31,9 @@ type Options struct {
 	Engines Engines
 	// Services are the bundled services a scenario's target.service names.
 	Services Services
-	// Script is a user's own k6 script (k6 engine).
+	// Script is a user's own k6 script (k6 engine), run with the scenario;
+	// a scenario that only stands in for a script (scenarios.ForScript)
+	// names it itself.
 	Script string
 	// MaxWorkers overrides the scenario's generator.max_workers (0: keep).
 	MaxWorkers int
@@ -89,6 +90,10 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		defer stop()
 		baseURL = url
 	}
+	script := opts.Script
+	if script == "" {
+		script = s.Script // a stand-in scenario runs its script
+	}
 	schedule := plan.NewSchedule(s)
 	mix, err := plan.NewMix(s, baseURL)
 	if err != nil {
@@ -132,7 +137,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		Timeout:    s.Target.Timeout.D(),
 		Drain:      s.Generator.Drain.D(),
 		Sessions:   sessions,
-		Script:     opts.Script,
+		Script:     script,
 		TLS:        opts.TLS,
 	})
 	stopProgress()
@@ -183,7 +188,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	}
 	if stats.Result != nil {
 		res := stats.Result
-		if opts.Script != "" {
+		if script != "" {
 			// A user's own script: its executors decide the load, not the
 			// placeholder's schedule or worker cap. The output planned what
 			// k6 plans (arrival-rate executors; 0 = unknown for a closed
@@ -194,8 +199,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		k6Version, scriptTarget := res.Environment.K6, res.Environment.Target
 		res.Environment = Environment(s.Hash, targetName(s, baseURL), s.Target.Service)
 		res.Environment.K6 = k6Version
-		if opts.Script != "" && baseURL == k6engine.NoTarget {
-			// No --target: the script's own URLs are the target.
+		if s.Script != "" && baseURL == "" {
+			// A script run without a scenario or --target: the script's own
+			// URLs are the target.
 			res.Environment.Target = scriptTarget
 		}
 		res.Environment.TargetEnv = s.Target.Env

@@ -82,11 +82,11 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 	}
 
 	env := append(os.Environ(), Env...)
-	placeholder := IsPlaceholder(job)
-	if job.BaseURL != NoTarget {
+	if job.BaseURL != "" {
 		env = append(env, EnvTarget+"="+job.BaseURL)
 	}
-	if !placeholder {
+	// A stand-in scenario (only the script) has nothing for the script to load.
+	if job.Scenario.Script == "" {
 		path := filepath.Join(dir, "scenario.yaml")
 		if err := WriteScenario(path, job.Scenario, job.BaseURL); err != nil {
 			return plan.Stats{}, err
@@ -201,17 +201,6 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 	}
 	res.Partial = stats.Interrupted
 	return stats, nil
-}
-
-// NoTarget is the target URL of a placeholder scenario when the user gave
-// no --target: the script's own URLs (or the scenario it loads) decide.
-const NoTarget = "http://no-target.invalid/"
-
-// IsPlaceholder reports whether the job's scenario only stands in for a
-// user's script run without a scenario (slogate run --engine k6 --script
-// my.js): its File is the script.
-func IsPlaceholder(job plan.Job) bool {
-	return job.Script != "" && job.Scenario != nil && job.Scenario.File == job.Script
 }
 
 // tailBuffer keeps the last 4 KiB written to it (the child's last words).

@@ -41,6 +41,9 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 	if cfg.MaxWorkers <= 0 {
 		return plan.Stats{}, errors.New("vegeta engine: MaxWorkers must be set")
 	}
+	if cfg.Script != "" || len(cfg.Mix.Endpoints()) == 0 {
+		return plan.Stats{}, errors.New("vegeta engine: a k6 script needs --engine k6, and a run needs at least one request")
+	}
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
 
