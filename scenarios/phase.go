@@ -210,9 +210,9 @@ func (p *Phase) Planned() int64 {
 }
 
 // Due returns the offset from the phase start at which hit i (0-based) is
-// due: the smallest t with Hits(t) = i. Hits is piecewise linear for every
-// kind but sine, so those invert in closed form; sine's Hits mixes t and
-// cos t and is bisected (Hits is continuous and non-decreasing). The engine
+// due: the smallest t with Hits(t) = i. Hits is piecewise linear or
+// quadratic for every kind but sine, so those invert in closed form; sine's
+// Hits mixes t and cos t and is solved by Newton's method (sineDue). The engine
 // computes it once per request (the vegeta engine's pacer keeps it for the
 // transport and the recorder).
 func (p *Phase) Due(i int64) time.Duration {
@@ -227,6 +227,8 @@ func (p *Phase) Due(i int64) time.Duration {
 		return p.stepDue(target)
 	case p.Kind == "burst":
 		return p.burstDue(target)
+	case p.Kind == "sine":
+		return p.sineDue(target)
 	case p.Kind == "ramp" && p.To != p.From:
 		// Hits(t) = a·t + k·t²/2 with k = (to−from)/D: the positive root of
 		// k/2·t² + a·t − i = 0, written as 2i/(a+√(a²+2ki)) so it stays exact
@@ -305,6 +307,39 @@ func (p *Phase) burstDue(i float64) time.Duration {
 		t = cycles*every + dur
 	}
 	return seconds(math.Min(t, d))
+}
+
+// sineDue solves Hits(t) = i for a sine phase by Newton's method,
+// t ← t − (Hits(t) − i)/r(t), kept inside a bracket [lo, hi] of the root
+// that every step narrows (Hits is non-decreasing): a step that would leave
+// the bracket, or r(t) = 0 (amplitude = rate, at a trough), bisects
+// instead. Starting from i/rate it converges in a few steps where plain
+// bisection to 100 ns took some 30 evaluations of the cosine.
+func (p *Phase) sineDue(i float64) time.Duration {
+	d := p.Duration.D().Seconds()
+	w := 2 * math.Pi / p.Period.D().Seconds()
+	hits := func(x float64) float64 { return p.Rate*x + p.Amplitude/w*(1-math.Cos(w*x)) }
+	lo, hi := 0.0, d
+	x := math.Min(i/p.Rate, d)
+	for range 100 {
+		f := hits(x) - i
+		if f < 0 {
+			lo = x
+		} else {
+			hi = x
+		}
+		r := p.Rate + p.Amplitude*math.Sin(w*x)
+		next := x - f/r
+		if !(r > 0) || !(next > lo && next < hi) {
+			next = (lo + hi) / 2
+		}
+		if math.Abs(next-x) < 1e-9 || hi-lo < 1e-9 {
+			x = next
+			break
+		}
+		x = next
+	}
+	return seconds(math.Min(x, d))
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
