@@ -35,14 +35,18 @@ import (
 // Version is the vegeta library version linked in.
 const Version = "v12.13.0"
 
-// Run is the vegeta engine (a plan.Engine): it executes the attack until the schedule completes, the drain deadline
-// passes, or ctx is cancelled (then the result is partial).
+// Run is the vegeta engine (a plan.Engine): it executes the attack until
+// the schedule completes, the drain deadline passes, or ctx is cancelled
+// (then the result is partial).
 func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 	if cfg.MaxWorkers <= 0 {
 		return plan.Stats{}, errors.New("vegeta engine: MaxWorkers must be set")
 	}
-	if cfg.Script != "" || len(cfg.Mix.Endpoints()) == 0 {
-		return plan.Stats{}, errors.New("vegeta engine: a k6 script needs --engine k6, and a run needs at least one request")
+	if cfg.Script != "" {
+		return plan.Stats{}, errors.New("vegeta engine: a k6 script runs on the k6 engine")
+	}
+	if len(cfg.Mix.Endpoints()) == 0 {
+		return plan.Stats{}, errors.New("vegeta engine: the scenario has no request to send")
 	}
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
