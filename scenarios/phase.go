@@ -211,10 +211,10 @@ func (p *Phase) Planned() int64 {
 
 // Due returns the offset from the phase start at which hit i (0-based) is
 // due: the smallest t with Hits(t) = i. Hits is piecewise linear or
-// quadratic for every kind but sine, so those invert in closed form; sine's
-// Hits mixes t and cos t and is solved by Newton's method (sineDue). The engine
-// computes it once per request (the vegeta engine's pacer keeps it for the
-// transport and the recorder).
+// quadratic for every kind but sine, so those invert in closed form;
+// sine's Hits mixes t and cos t and is solved by Newton's method
+// (sineDue). The engine computes it once per request (the vegeta engine's
+// pacer keeps it for the transport and the recorder).
 func (p *Phase) Due(i int64) time.Duration {
 	if i <= 0 {
 		return 0
