@@ -107,7 +107,7 @@ func TestConnectionResetsAreCounted(t *testing.T) {
 		}
 	})
 	s := scenarioFor(t, url, "phases:\n  - {kind: constant, rate: 200, duration: 2s}\ngenerator: {max_workers: 4}\n")
-	res, err := Run(context.Background(), s, Options{})
+	res, err := Run(context.Background(), s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestEndlessBodyIsBoundedByTheTimeout(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	res, err := Run(context.Background(), s, Options{})
+	res, err := Run(context.Background(), s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestShortBodyIsAnError(t *testing.T) {
 			})
 			s := scenarioFor(t, url, "phases:\n  - {kind: constant, rate: 10, duration: 1s}\n")
 			s.Target.Timeout = scenarios.Duration(500 * time.Millisecond)
-			res, err := Run(context.Background(), s, Options{})
+			res, err := Run(context.Background(), s, wired(Options{}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,7 +219,7 @@ func TestInterruptDuringASlowPhase(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(time.Second, cancel)
 	start := time.Now()
-	res, err := Run(ctx, s, Options{})
+	res, err := Run(ctx, s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestInterruptedRequestsAreNotErrors(t *testing.T) {
 	s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 20, duration: 10s}\n")
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(time.Second, cancel)
-	res, err := Run(ctx, s, Options{})
+	res, err := Run(ctx, s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func TestTLSUnknownCA(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 20, duration: 1s}\n")
-			res, err := Run(context.Background(), s, Options{TLS: tc.tls})
+			res, err := Run(context.Background(), s, wired(Options{TLS: tc.tls}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -311,7 +311,7 @@ func TestAlternatingErrorsAndTargetKilledMidRun(t *testing.T) {
 		}))
 		defer srv.Close()
 		s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 100, duration: 1s}\n")
-		res, err := Run(context.Background(), s, Options{})
+		res, err := Run(context.Background(), s, wired(Options{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -324,7 +324,7 @@ func TestAlternatingErrorsAndTargetKilledMidRun(t *testing.T) {
 		s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 50, duration: 2s}\n")
 		time.AfterFunc(time.Second, func() { srv.CloseClientConnections(); srv.Close() })
 		start := time.Now()
-		res, err := Run(context.Background(), s, Options{})
+		res, err := Run(context.Background(), s, wired(Options{}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -35,7 +35,7 @@ phases: [{kind: constant, rate: 40, duration: 2s}]
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(context.Background(), s, Options{})
+	res, err := Run(context.Background(), s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ phases: [{kind: constant, rate: 40, duration: 2s}]
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Run(context.Background(), s, Options{})
+	res, err := Run(context.Background(), s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,10 +114,10 @@ phases: [{kind: constant, rate: 20, duration: 1s}]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(context.Background(), s, Options{}); err == nil || !strings.Contains(err.Error(), "certificate") {
+	if _, err := Run(context.Background(), s, wired(Options{})); err == nil || !strings.Contains(err.Error(), "certificate") {
 		t.Errorf("without --insecure or --ca: error %v, want the certificate named", err)
 	}
-	res, err := Run(context.Background(), s, Options{TLS: &tls.Config{InsecureSkipVerify: true}})
+	res, err := Run(context.Background(), s, wired(Options{TLS: &tls.Config{InsecureSkipVerify: true}}))
 	if err != nil {
 		t.Fatalf("with --insecure: %v", err)
 	}

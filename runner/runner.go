@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/slogate/slogate/results"
-	k6engine "github.com/slogate/slogate/runner/k6"
 	"github.com/slogate/slogate/runner/plan"
-	vegetaengine "github.com/slogate/slogate/runner/vegeta"
 	"github.com/slogate/slogate/scenarios"
 )
 
@@ -28,9 +25,15 @@ const (
 
 // Options tune a run.
 type Options struct {
-	// Engine is "vegeta" (default) or another registered engine ("k6").
+	// Engine names the engine in Engines (default DefaultEngine).
 	Engine string
-	// Script is a user's own k6 script (k6 engine).
+	// Engines are the engines this build offers (the program builds them).
+	Engines Engines
+	// Services are the bundled services a scenario's target.service names.
+	Services Services
+	// Script is a user's own k6 script (k6 engine), run with the scenario;
+	// a scenario that only stands in for a script (scenarios.ForScript)
+	// names it itself.
 	Script string
 	// MaxWorkers overrides the scenario's generator.max_workers (0: keep).
 	MaxWorkers int
@@ -63,28 +66,6 @@ func DefaultMaxWorkers(peakRate float64) int {
 	return int(math.Min(512, math.Max(32, math.Ceil(peakRate/4))))
 }
 
-// EngineFunc runs a job. The vegeta engine is built in; others register
-// themselves with RegisterEngine.
-type EngineFunc func(ctx context.Context, job plan.Job) (plan.Stats, error)
-
-var engines = map[string]EngineFunc{"vegeta": vegetaengine.Run}
-
-// RegisterEngine adds an engine under name (called from init).
-func RegisterEngine(name string, fn EngineFunc) { engines[name] = fn }
-
-// HasEngine reports whether name is a registered engine.
-func HasEngine(name string) bool { _, ok := engines[name]; return ok }
-
-// Engines lists the registered engines.
-func Engines() []string {
-	var out []string
-	for name := range engines {
-		out = append(out, name)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // ErrInterrupted marks a result cut short by the caller (Ctrl-C).
 var ErrInterrupted = errors.New("run interrupted")
 
@@ -92,14 +73,26 @@ var ErrInterrupted = errors.New("run interrupted")
 // is cancelled the load stops, and the partial result is returned with
 // Partial set.
 func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Result, error) {
+	engine := opts.Engine
+	if engine == "" {
+		engine = DefaultEngine
+	}
+	run, ok := opts.Engines[engine]
+	if !ok {
+		return nil, fmt.Errorf("unknown engine %q (this build has %v)", engine, opts.Engines.Names())
+	}
 	baseURL := s.Target.URL
 	if s.Target.Service != "" {
-		url, stop, err := StartService(ctx, s.Target.Service, s.Target.Env)
+		url, stop, err := opts.Services.Start(ctx, s.Target.Service, s.Target.Env)
 		if err != nil {
 			return nil, err
 		}
 		defer stop()
 		baseURL = url
+	}
+	script := opts.Script
+	if script == "" {
+		script = s.Script // a stand-in scenario runs its script
 	}
 	schedule := plan.NewSchedule(s)
 	mix, err := plan.NewMix(s, baseURL)
@@ -134,14 +127,6 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	if opts.Progress != nil {
 		stopProgress = startProgress(rec, schedule, opts.Progress)
 	}
-	engine := opts.Engine
-	if engine == "" {
-		engine = "vegeta"
-	}
-	run, ok := engines[engine]
-	if !ok {
-		return nil, fmt.Errorf("unknown engine %q", engine)
-	}
 	stats, err := run(ctx, plan.Job{
 		Scenario:   s,
 		Schedule:   schedule,
@@ -152,7 +137,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		Timeout:    s.Target.Timeout.D(),
 		Drain:      s.Generator.Drain.D(),
 		Sessions:   sessions,
-		Script:     opts.Script,
+		Script:     script,
 		TLS:        opts.TLS,
 	})
 	stopProgress()
@@ -199,7 +184,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	gen.NoteDroppedIterations(stats.DroppedIterations)
 	if stats.Result != nil {
 		res := stats.Result
-		if opts.Script != "" {
+		if script != "" {
 			// A user's own script: its executors decide the load, not the
 			// placeholder's schedule or worker cap. The output planned what
 			// k6 plans (arrival-rate executors; 0 = unknown for a closed
@@ -210,8 +195,9 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		k6Version, scriptTarget := res.Environment.K6, res.Environment.Target
 		res.Environment = Environment(s.Hash, targetName(s, baseURL), s.Target.Service)
 		res.Environment.K6 = k6Version
-		if opts.Script != "" && baseURL == k6engine.NoTarget {
-			// No --target: the script's own URLs are the target.
+		if s.Script != "" && baseURL == "" {
+			// A script run without a scenario or --target: the script's own
+			// URLs are the target.
 			res.Environment.Target = scriptTarget
 		}
 		res.Environment.TargetEnv = s.Target.Env

@@ -55,7 +55,7 @@ func TestFixedDelayPercentiles(t *testing.T) {
 	}))
 	defer srv.Close()
 	s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 100, duration: 4s}\n")
-	res, err := Run(context.Background(), s, Options{})
+	res, err := Run(context.Background(), s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestLognormalDelayPercentiles(t *testing.T) {
 	}))
 	defer srv.Close()
 	s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 200, duration: 5s}\n")
-	res, err := Run(context.Background(), s, Options{})
+	res, err := Run(context.Background(), s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +129,7 @@ func TestBlockRateFromTooManyRequests(t *testing.T) {
 	}))
 	defer srv.Close()
 	s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 400, duration: 2s}\n")
-	res, err := Run(context.Background(), s, Options{})
+	res, err := Run(context.Background(), s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestStallShowsInIntendedLatency(t *testing.T) {
 	}))
 	defer srv.Close()
 	s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 200, duration: 10s}\n")
-	res, err := Run(context.Background(), s, Options{})
+	res, err := Run(context.Background(), s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestSaturatedGeneratorIsReported(t *testing.T) {
 	defer srv.Close()
 	// 2 workers × 20 req/s each = 40 req/s of capacity for 200 asked.
 	s := scenarioFor(t, srv.URL, "generator: {max_workers: 2, drain: 500ms}\nphases:\n  - {kind: constant, rate: 200, duration: 2s}\n")
-	res, err := Run(context.Background(), s, Options{})
+	res, err := Run(context.Background(), s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func TestInterruptGivesPartialResult(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	begin := time.Now()
-	res, err := Run(ctx, s, Options{})
+	res, err := Run(ctx, s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestPhasesAndIntervals(t *testing.T) {
   - {name: up, kind: ramp, from: 100, to: 300, duration: 2s}
   - {name: steps, kind: step, from: 100, to: 200, steps: 2, duration: 2s}
 `)
-	res, err := Run(context.Background(), s, Options{})
+	res, err := Run(context.Background(), s, wired(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

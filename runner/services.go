@@ -3,46 +3,27 @@ package runner
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
-
-	"github.com/slogate/slogate/guardstub/guard"
-	"github.com/slogate/slogate/guardstub/ioc"
 )
 
 // StartFunc starts a bundled service on loopback and returns its base URL
 // and a function that stops it.
 type StartFunc func(ctx context.Context, env map[string]string) (baseURL string, stop func(), err error)
 
-var (
-	servicesMu sync.Mutex
-	services   = map[string]StartFunc{
-		"echo": StartEcho,
-		// In a run the guard's own log ("client blocked") is noise in
-		// slogate's output; what it did is in the result (block rate).
-		"guard": guard.LocalStarter(guard.WithLogger(slog.New(slog.DiscardHandler))),
-		"ioc":   ioc.StartLocal,
-	}
-)
+// Services are the bundled services scenarios can name as their target
+// (target.service), by name. The program builds the value (cmd/slogate's
+// main: echo, guard, ioc) and passes it in Options.
+type Services map[string]StartFunc
 
-// RegisterService makes a bundled service available to scenarios.
-func RegisterService(name string, fn StartFunc) {
-	servicesMu.Lock()
-	defer servicesMu.Unlock()
-	services[name] = fn
-}
-
-// StartService starts the named bundled service. "guard+ioc" starts the
-// IOC service and the guard in front of it (UPSTREAM_URL).
-func StartService(ctx context.Context, name string, env map[string]string) (string, func(), error) {
-	servicesMu.Lock()
-	fn, ok := services[name]
-	guard, ioc := services["guard"], services["ioc"]
-	servicesMu.Unlock()
+// Start starts the named bundled service. "guard+ioc", unless the value
+// names it itself, starts the IOC service and the guard in front of it
+// (UPSTREAM_URL).
+func (s Services) Start(ctx context.Context, name string, env map[string]string) (string, func(), error) {
+	fn, ok := s[name]
+	guard, ioc := s["guard"], s["ioc"]
 	if name == "guard+ioc" && !ok && guard != nil && ioc != nil {
 		iocURL, stopIOC, err := ioc(ctx, env)
 		if err != nil {

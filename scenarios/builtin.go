@@ -1,11 +1,14 @@
 package scenarios
 
 import (
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -90,6 +93,36 @@ func Adhoc(target string, rate float64, duration time.Duration) (*Scenario, erro
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
+	return s, nil
+}
+
+// ForScript builds the scenario that stands in for a user's k6 script run
+// without a scenario of its own (slogate run --engine k6 --script FILE):
+// Script marks it, the script's executors decide the load, and with no
+// target the script's own URLs are the target. Its one-request schedule
+// only gives the runner a well-formed run. Name is the script's base name
+// and Hash fingerprints its content, so a baseline of another script is
+// refused.
+func ForScript(script string, content []byte, target string) (*Scenario, error) {
+	var s *Scenario
+	if target != "" {
+		var err error
+		if s, err = Adhoc(target, 1, time.Second); err != nil {
+			return nil, err
+		}
+	} else {
+		// Nothing to validate: no target and no request of its own. The
+		// defaults a run reads (timeout, drain) are Adhoc's.
+		s = &Scenario{
+			Target:    Target{Timeout: Duration(defaultTimeout)},
+			Phases:    []Phase{{Name: "main", Kind: "constant", Rate: 1, Duration: Duration(time.Second)}},
+			Generator: Generator{Drain: Duration(defaultTimeout)},
+		}
+	}
+	sum := sha256.Sum256(content)
+	s.Name = strings.TrimSuffix(filepath.Base(script), filepath.Ext(script))
+	s.File, s.Script = script, script
+	s.Hash = "k6-script-" + hex.EncodeToString(sum[:8])
 	return s, nil
 }
 

@@ -198,10 +198,11 @@ func (p *Phase) Planned() int64 {
 }
 
 // Due returns the offset from the phase start at which hit i (0-based) is
-// due: the t with Hits(t) = i, found in closed form for constant rates and
-// ramps, by bisection otherwise (Hits is continuous and non-decreasing).
-// The engine asks for it twice per request (pacer and recorder), so the
-// common shapes avoid the bisection.
+// due: the smallest t with Hits(t) = i. Hits is piecewise linear or
+// quadratic for every kind but sine, so those invert in closed form;
+// sine's Hits mixes t and cos t and is solved by Newton's method
+// (sineDue). The engine computes it once per request (the vegeta engine's
+// pacer keeps it for the transport and the recorder).
 func (p *Phase) Due(i int64) time.Duration {
 	if i <= 0 {
 		return 0
@@ -210,6 +211,12 @@ func (p *Phase) Due(i int64) time.Duration {
 	switch {
 	case p.Kind == "constant":
 		return time.Duration(target / p.Rate * float64(time.Second))
+	case p.Kind == "step":
+		return p.stepDue(target)
+	case p.Kind == "burst":
+		return p.burstDue(target)
+	case p.Kind == "sine":
+		return p.sineDue(target)
 	case p.Kind == "ramp" && p.To != p.From:
 		// Hits(t) = a·t + k·t²/2 with k = (to−from)/D: the positive root of
 		// k/2·t² + a·t − i = 0, written as 2i/(a+√(a²+2ki)) so it stays exact
@@ -234,6 +241,96 @@ func (p *Phase) Due(i int64) time.Duration {
 	}
 	return time.Duration(hi * float64(time.Second))
 }
+
+// stepDue inverts the step profile's Hits. Stage k (length L = D/steps)
+// starts after H_k = L·(k·from + Δ·k(k−1)/2) hits (Hits above) and runs at
+// r_k = from + Δ·k, so hit i is due at k·L + (i − H_k)/r_k in the last
+// stage k with H_k ≤ i, found by binary search over k (H_k grows with k:
+// every stage rate is > 0).
+func (p *Phase) stepDue(i float64) time.Duration {
+	d := p.Duration.D().Seconds()
+	steps := p.Steps
+	stage := d / float64(steps)
+	delta := (p.To - p.From) / float64(steps-1)
+	startHits := func(k int) float64 {
+		kf := float64(k)
+		return stage * (kf*p.From + delta*kf*(kf-1)/2)
+	}
+	lo, hi := 0, steps-1 // the last stage k with startHits(k) <= i
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if startHits(mid) <= i {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	t := float64(lo)*stage + (i-startHits(lo))/(p.From+delta*float64(lo))
+	return seconds(math.Min(t, d))
+}
+
+// burstDue inverts the burst profile's Hits. A cycle of length E = every
+// sends B = dur·burst_rate hits in its burst and (E − dur)·rate after it,
+// c = ⌊i/perCycle⌋ whole cycles come first, and the rest ρ = i − c·perCycle
+// falls in the burst (ρ < B: at c·E + ρ/burst_rate) or after it (at
+// c·E + dur + (ρ − B)/rate). With rate 0, Hits is flat between bursts, so
+// the smallest t for a hit that ends a cycle (ρ = 0) is that cycle's last
+// instant: the end of the previous burst.
+func (p *Phase) burstDue(i float64) time.Duration {
+	d := p.Duration.D().Seconds()
+	every, dur := p.BurstEvery.D().Seconds(), p.BurstDuration.D().Seconds()
+	inBurst := dur * p.BurstRate
+	perCycle := inBurst + (every-dur)*p.Rate
+	cycles := math.Floor(i / perCycle)
+	rest := i - cycles*perCycle
+	var t float64
+	switch {
+	case p.Rate == 0 && cycles > 0 && rest < 1e-9*i:
+		t = (cycles-1)*every + dur
+	case rest <= inBurst:
+		t = cycles*every + rest/p.BurstRate
+	case p.Rate > 0:
+		t = cycles*every + dur + (rest-inBurst)/p.Rate
+	default: // rounding: ρ past the burst's hits with nothing after it
+		t = cycles*every + dur
+	}
+	return seconds(math.Min(t, d))
+}
+
+// sineDue solves Hits(t) = i for a sine phase by Newton's method,
+// t ← t − (Hits(t) − i)/r(t), kept inside a bracket [lo, hi] of the root
+// that every step narrows (Hits is non-decreasing): a step that would leave
+// the bracket, or r(t) = 0 (amplitude = rate, at a trough), bisects
+// instead. Starting from i/rate it converges in a few steps where plain
+// bisection to 100 ns took some 30 evaluations of the cosine.
+func (p *Phase) sineDue(i float64) time.Duration {
+	d := p.Duration.D().Seconds()
+	w := 2 * math.Pi / p.Period.D().Seconds()
+	hits := func(x float64) float64 { return p.Rate*x + p.Amplitude/w*(1-math.Cos(w*x)) }
+	lo, hi := 0.0, d
+	x := math.Min(i/p.Rate, d)
+	for range 100 {
+		f := hits(x) - i
+		if f < 0 {
+			lo = x
+		} else {
+			hi = x
+		}
+		r := p.Rate + p.Amplitude*math.Sin(w*x)
+		next := x - f/r
+		if !(r > 0) || !(next > lo && next < hi) {
+			next = (lo + hi) / 2
+		}
+		if math.Abs(next-x) < 1e-9 || hi-lo < 1e-9 {
+			x = next
+			break
+		}
+		x = next
+	}
+	return seconds(math.Min(x, d))
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // PeakRate is the highest rate the phase asks for.
 func (p *Phase) PeakRate() float64 {

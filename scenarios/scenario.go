@@ -38,6 +38,11 @@ type Scenario struct {
 	// Hash fingerprints the scenario's content (sha256 of its source).
 	Hash string `yaml:"-"`
 	dir  string
+
+	// Script, when set, is the user's k6 script this scenario only stands
+	// in for (ForScript): the script decides the load, and its own URLs are
+	// the target unless Target.URL is set.
+	Script string `yaml:"-"`
 }
 
 // Target is the service under test: a URL, or a bundled service started

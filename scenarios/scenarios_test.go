@@ -228,3 +228,43 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The closed forms of Due (step, burst) and Newton's method (sine) give the smallest t with
+// Hits(t) = i, as a bisection of Hits does (to its 100 ns tolerance),
+// including a burst profile with nothing between bursts (Hits flat).
+func TestDueClosedFormsMatchBisection(t *testing.T) {
+	bisect := func(p *Phase, i int64) time.Duration {
+		lo, hi := 0.0, p.Duration.D().Seconds()
+		for range 64 {
+			mid := (lo + hi) / 2
+			if p.Hits(time.Duration(mid*float64(time.Second))) < float64(i) {
+				lo = mid
+			} else {
+				hi = mid
+			}
+			if hi-lo < 1e-8 {
+				break
+			}
+		}
+		return time.Duration(hi * float64(time.Second))
+	}
+	for _, spec := range []string{
+		"{kind: step, from: 10, to: 1000, steps: 5, duration: 10s}",
+		"{kind: step, from: 1000, to: 10, steps: 7, duration: 13s}",
+		"{kind: step, from: 3.3, to: 7.7, steps: 10000, duration: 100s}",
+		"{kind: burst, rate: 100, burst_rate: 5000, burst_every: 3s, burst_duration: 500ms, duration: 20s}",
+		"{kind: burst, rate: 0, burst_rate: 700, burst_every: 2s, burst_duration: 300ms, duration: 11s}",
+		"{kind: burst, rate: 3, burst_rate: 7, burst_every: 1s, burst_duration: 1s, duration: 5s}",
+		"{kind: sine, rate: 5000, amplitude: 2000, period: 10s, duration: 25s}",
+		"{kind: sine, rate: 300, amplitude: 300, period: 2s, duration: 7s}",
+		"{kind: sine, rate: 0.5, amplitude: 0.1, period: 1s, duration: 60s}",
+		"{kind: sine, rate: 20000, amplitude: 19999, period: 50ms, duration: 3s}",
+	} {
+		p := phase(t, spec)
+		for i := int64(0); i < p.Planned(); i++ {
+			if got, want := p.Due(i), bisect(p, i); got-want > 100 || want-got > 100 {
+				t.Fatalf("%s: Due(%d) = %v, bisection %v", spec, i, got, want)
+			}
+		}
+	}
+}

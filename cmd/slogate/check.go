@@ -64,5 +64,3 @@ func writeJSON(w io.Writer, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
-
-func init() { rootCmd.AddCommand(newCheckCmd()) }

@@ -71,8 +71,6 @@ are refused with exit 3 unless --force. Exit codes: 0 compared; 2 bad input;
 	return cmd
 }
 
-func init() { rootCmd.AddCommand(newCompareCmd()) }
-
 // compareSides splits the inputs: --base/--new, or "A... vs B...", or
 // exactly two positional files.
 func compareSides(args []string, f *compareFlags) (base, cur []string, err error) {

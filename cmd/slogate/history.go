@@ -77,8 +77,6 @@ else ` + results.DefaultHistoryDir + ` (relative to the working directory).
 	return cmd
 }
 
-func init() { rootCmd.AddCommand(newHistoryCmd()) }
-
 // resolveBaseline reads --baseline: a result file, or "last-pass" /
 // "median-of:N" from the history (runs of the same scenario content on the
 // same kind of machine). With an empty history it says so on stderr and

@@ -2,15 +2,12 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	k6cmd "go.k6.io/k6/cmd"
@@ -39,8 +36,6 @@ the slogate binary is exactly this k6.`,
 		},
 	}
 }
-
-func init() { rootCmd.AddCommand(newK6Cmd()) }
 
 // runK6 is runK6As under the name k6 (a symlink named k6).
 func runK6(args []string) { runK6As("k6", args) }
@@ -83,11 +78,9 @@ func invokedAsK6(argv0 string) bool {
 }
 
 // scriptScenario stands in for the scenario of `slogate run --engine k6
-// --script my.js` without one: the script decides the load (its own k6
-// scenarios become the result's phases), the objectives come from --slo or
-// the defaults. Its File is the script (k6engine.IsPlaceholder) and its
-// Hash fingerprints the script's content, so baselines of another script
-// are refused.
+// --script my.js` without one (scenarios.ForScript): the script decides the
+// load (its own k6 scenarios become the result's phases), the objectives
+// come from --slo or the defaults.
 func scriptScenario(script, target string, rate float64) (*scenarios.Scenario, error) {
 	if rate > 0 {
 		return nil, errors.New("--rate/--duration do not apply to --script: the script's options decide the load (or give a scenario too)")
@@ -96,18 +89,7 @@ func scriptScenario(script, target string, rate float64) (*scenarios.Scenario, e
 	if err != nil {
 		return nil, fmt.Errorf("--script: %w", err)
 	}
-	if target == "" {
-		target = k6engine.NoTarget
-	}
-	s, err := scenarios.Adhoc(target, 1, time.Second)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(data)
-	s.Name = strings.TrimSuffix(filepath.Base(script), filepath.Ext(script))
-	s.File = script
-	s.Hash = "k6-script-" + hex.EncodeToString(sum[:8])
-	return s, nil
+	return scenarios.ForScript(script, data, target)
 }
 
 // wantsHelp reports whether k6 would print help for args: a -h/--help

@@ -5,17 +5,26 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/slogate/slogate/guardstub/guard"
+	"github.com/slogate/slogate/guardstub/ioc"
+	"github.com/slogate/slogate/runner"
+	k6engine "github.com/slogate/slogate/runner/k6"
+	vegetaengine "github.com/slogate/slogate/runner/vegeta"
+	"github.com/slogate/slogate/slo/gate"
 )
 
-// Exit codes are a contract users script against (DESIGN.md).
+// Exit codes are a contract users script against (DESIGN.md); package
+// gate declares them.
 const (
-	ExitPass         = 0
-	ExitFail         = 1
-	ExitBadInput     = 2
-	ExitInconclusive = 3
+	ExitPass         = int(gate.ExitPass)
+	ExitFail         = int(gate.ExitFail)
+	ExitBadInput     = int(gate.ExitBadInput)
+	ExitInconclusive = int(gate.ExitInconclusive)
 )
 
 // exitError carries an exit code through cobra's error return.
@@ -33,23 +42,62 @@ func badInput(err error) error { return &exitError{code: ExitBadInput, err: err}
 // withCode wraps err so that the process exits with the given code.
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
-var rootCmd = &cobra.Command{
-	Use:           "slogate",
-	Short:         "Load testing and SLO verification with honest latency and before/after statistics",
-	SilenceUsage:  true,
-	SilenceErrors: true,
+// wiring is what the program offers a run: the load engines --engine
+// picks from and the bundled services a scenario's target.service names.
+// main builds it; nothing registers itself at init.
+type wiring struct {
+	engines  runner.Engines
+	services runner.Services
+}
+
+// newWiring is slogate's own wiring: the vegeta and k6 engines, and the
+// echo, guard and IOC services.
+func newWiring() wiring {
+	return wiring{
+		engines: runner.Engines{"vegeta": vegetaengine.Run, "k6": k6engine.Run},
+		services: runner.Services{
+			"echo": runner.StartEcho,
+			// In a run the guard's own log ("client blocked") is noise in
+			// slogate's output; what it did is in the result (block rate).
+			"guard": guard.LocalStarter(guard.WithLogger(slog.New(slog.DiscardHandler))),
+			"ioc":   ioc.StartLocal,
+		},
+	}
+}
+
+// newRootCmd builds the whole command tree.
+func newRootCmd(w wiring) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "slogate",
+		Short:         "Load testing and SLO verification with honest latency and before/after statistics",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	serve := newServeCmd()
+	serve.AddCommand(newServeEchoCmd(), newServeGuardCmd(), newServeIOCCmd())
+	root.AddCommand(
+		newRunCmd(w),
+		newCheckCmd(),
+		newCompareCmd(),
+		newReportCmd(),
+		newHistoryCmd(),
+		newScenariosCmd(),
+		serve,
+		newK6Cmd(),
+	)
+	return root
 }
 
 func main() {
 	if invokedAsK6(os.Args[0]) {
 		runK6(os.Args[1:]) // exactly k6, with slogate's extensions
 	}
-	os.Exit(execute(os.Args[1:]))
+	os.Exit(execute(newRootCmd(newWiring()), os.Args[1:]))
 }
 
-func execute(args []string) int {
-	rootCmd.SetArgs(args)
-	err := rootCmd.Execute()
+func execute(root *cobra.Command, args []string) int {
+	root.SetArgs(args)
+	err := root.Execute()
 	if err == nil {
 		return ExitPass
 	}

@@ -48,7 +48,7 @@ type runFlags struct {
 	caFile   string
 }
 
-func newRunCmd() *cobra.Command {
+func newRunCmd(w wiring) *cobra.Command {
 	f := &runFlags{}
 	cmd := &cobra.Command{
 		Use:   "run [SCENARIO.yaml | builtin-name]",
@@ -59,7 +59,7 @@ constant-rate GET with --target/--rate/--duration. The result is evaluated again
 P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runRun(cmd, args, f)
+			return runRun(cmd, args, f, w)
 		},
 	}
 	fl := cmd.Flags()
@@ -85,8 +85,6 @@ P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
 	fl.StringArrayVar(&f.reports, "report", nil, "also write a report, FORMAT=FILE (text, markdown, json, junit, html; repeatable; Markdown is appended to $GITHUB_STEP_SUMMARY when set)")
 	return cmd
 }
-
-func init() { rootCmd.AddCommand(newRunCmd()) }
 
 // loadRunScenario resolves the scenario from arguments and flags.
 func loadRunScenario(args []string, f *runFlags) (*scenarios.Scenario, error) {
@@ -160,9 +158,9 @@ func objectivesFor(sloFile string, s *scenarios.Scenario) (*slo.Set, error) {
 	return slo.Default(), nil
 }
 
-func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
-	if !runner.HasEngine(f.engine) {
-		return badInput(fmt.Errorf("--engine %q: want one of %s", f.engine, strings.Join(runner.Engines(), ", ")))
+func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
+	if !w.engines.Has(f.engine) {
+		return badInput(fmt.Errorf("--engine %q: want one of %s", f.engine, strings.Join(w.engines.Names(), ", ")))
 	}
 	if f.script != "" && f.engine != "k6" {
 		return badInput(errors.New("--script needs --engine k6"))
@@ -201,7 +199,10 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	opts := runner.Options{MaxWorkers: f.maxWorkers, Engine: f.engine, Script: f.script, TLS: tlsConfig}
+	opts := runner.Options{
+		MaxWorkers: f.maxWorkers, Engine: f.engine, Engines: w.engines, Services: w.services,
+		Script: f.script, TLS: tlsConfig,
+	}
 	stderr := cmd.ErrOrStderr()
 	live := !f.quiet && isTerminal(stderr)
 	if live {

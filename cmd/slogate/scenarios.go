@@ -9,8 +9,8 @@ import (
 	"github.com/slogate/slogate/scenarios"
 )
 
-func init() {
-	rootCmd.AddCommand(&cobra.Command{
+func newScenariosCmd() *cobra.Command {
+	return &cobra.Command{
 		Use:   "scenarios",
 		Short: "List the built-in scenarios",
 		Args:  cobra.NoArgs,
@@ -26,5 +26,5 @@ func init() {
 			}
 			return tw.Flush()
 		},
-	})
+	}
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/slogate/slogate/runner"
 )
 
-// `slogate serve echo`: a minimal upstream (200 "ok" after --delay) used by
-// benchmarks as a fixed, cheap target.
-func init() {
+// newServeEchoCmd is `slogate serve echo`: a minimal upstream (200 "ok"
+// after --delay) used by benchmarks as a fixed, cheap target.
+func newServeEchoCmd() *cobra.Command {
 	var addr string
 	var delay time.Duration
 	cmd := &cobra.Command{
@@ -51,5 +51,5 @@ func init() {
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8081", "listen address")
 	cmd.Flags().DurationVar(&delay, "delay", 0, "answer after this long")
-	serveCmd.AddCommand(cmd)
+	return cmd
 }

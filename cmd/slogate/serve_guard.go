@@ -17,11 +17,6 @@ import (
 	"github.com/slogate/slogate/guardstub/guard"
 )
 
-func init() {
-	serveCmd.AddCommand(newServeGuardCmd())
-	// Scenarios with `target: {service: guard}` start the guard in-process.
-}
-
 func newServeGuardCmd() *cobra.Command {
 	var addr, upstreamAddr string
 	cmd := &cobra.Command{

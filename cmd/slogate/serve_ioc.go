@@ -17,8 +17,6 @@ import (
 	"github.com/slogate/slogate/guardstub/ioc"
 )
 
-func init() { serveCmd.AddCommand(newServeIOCCmd()) }
-
 func newServeIOCCmd() *cobra.Command {
 	var addr string
 	cmd := &cobra.Command{

@@ -13,8 +13,10 @@
 // The script is generated from the scenario (script.go, options.go) or is
 // the user's own.
 //
-// This package must not import package runner (runner registers this
-// engine), and the engine must never call k6's cmd.Execute itself.
+// Run is a plan.Engine; the program hands it to package runner in
+// runner.Engines. This package must not import package runner (runner
+// drives this engine), and the engine must never call k6's cmd.Execute
+// itself.
 package k6
 
 import (
@@ -56,7 +58,7 @@ const (
 // network instead of reporting an unknown module) and no usage report.
 var Env = []string{"K6_AUTO_EXTENSION_RESOLUTION=false", "K6_NO_USAGE_REPORT=true"}
 
-// Run is the runner.EngineFunc of the k6 engine. It writes the effective
+// Run is the k6 engine (a plan.Engine). It writes the effective
 // scenario (aimed at job.BaseURL) and the script, re-executes the binary as
 // k6 with the slogate output, forwards a cancellation of ctx to the child as
 // SIGINT (the child writes its partial result), and returns the result the
@@ -80,11 +82,11 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 	}
 
 	env := append(os.Environ(), Env...)
-	placeholder := IsPlaceholder(job)
-	if job.BaseURL != NoTarget {
+	if job.BaseURL != "" {
 		env = append(env, EnvTarget+"="+job.BaseURL)
 	}
-	if !placeholder {
+	// A stand-in scenario (only the script) has nothing for the script to load.
+	if job.Scenario.Script == "" {
 		path := filepath.Join(dir, "scenario.yaml")
 		if err := WriteScenario(path, job.Scenario, job.BaseURL); err != nil {
 			return plan.Stats{}, err
@@ -199,17 +201,6 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 	}
 	res.Partial = stats.Interrupted
 	return stats, nil
-}
-
-// NoTarget is the target URL of a placeholder scenario when the user gave
-// no --target: the script's own URLs (or the scenario it loads) decide.
-const NoTarget = "http://no-target.invalid/"
-
-// IsPlaceholder reports whether the job's scenario only stands in for a
-// user's script run without a scenario (slogate run --engine k6 --script
-// my.js): its File is the script.
-func IsPlaceholder(job plan.Job) bool {
-	return job.Script != "" && job.Scenario != nil && job.Scenario.File == job.Script
 }
 
 // tailBuffer keeps the last 4 KiB written to it (the child's last words).

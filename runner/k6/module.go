@@ -21,6 +21,11 @@ import (
 // ModuleName is the import path scripts use.
 const ModuleName = "k6/x/slogate"
 
+// k6's extension API (go.k6.io/k6/js/modules) has only a process-wide
+// registry, filled at init as every xk6 extension does; k6 looks the module
+// up there when a script imports it. This init is k6's contract, not
+// slogate's way of wiring itself (engines and services are values built in
+// cmd/slogate's main).
 func init() {
 	modules.Register(ModuleName, new(RootModule))
 }

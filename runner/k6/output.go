@@ -24,6 +24,9 @@ import (
 // OutputName is the output extension's name: k6 run --out slogate=result.json.
 const OutputName = "slogate"
 
+// Like the JS module (module.go), the output registers itself at init
+// because k6's extension API (go.k6.io/k6/output) offers only that: k6
+// finds "--out slogate=FILE" in its process-wide registry.
 func init() {
 	output.RegisterExtension(OutputName, NewOutput)
 }

@@ -35,11 +35,18 @@ import (
 // Version is the vegeta library version linked in.
 const Version = "v12.13.0"
 
-// Run executes the attack until the schedule completes, the drain deadline
-// passes, or ctx is cancelled (then the result is partial).
+// Run is the vegeta engine (a plan.Engine): it executes the attack until
+// the schedule completes, the drain deadline passes, or ctx is cancelled
+// (then the result is partial).
 func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 	if cfg.MaxWorkers <= 0 {
 		return plan.Stats{}, errors.New("vegeta engine: MaxWorkers must be set")
+	}
+	if cfg.Script != "" {
+		return plan.Stats{}, errors.New("vegeta engine: a k6 script runs on the k6 engine")
+	}
+	if len(cfg.Mix.Endpoints()) == 0 {
+		return plan.Stats{}, errors.New("vegeta engine: the scenario has no request to send")
 	}
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
@@ -79,10 +86,11 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 	targeter := func(t *vegeta.Target) error { *t = placeholder; return nil }
 
 	var stats plan.Stats
-	pacer := newDuePacer(cfg.Schedule, uint64(total))
+	dues := newDueBook(cfg.Schedule, max(dueBookSize, 4*cfg.MaxWorkers))
+	pacer := newDuePacer(dues, cfg.Schedule, uint64(total))
 	stats.Start = time.Now()
 	rt.start = stats.Start
-	rt.schedule = cfg.Schedule
+	rt.dues = dues
 	resultsCh := attacker.Attack(targeter, pacer, 0, "slogate")
 
 	cutoff := cfg.Schedule.End() + cfg.Drain
@@ -118,7 +126,7 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 			if seq > maxSeq {
 				maxSeq = seq
 			}
-			s := sample(cfg, stats.Start, res)
+			s := sample(cfg, dues, stats.Start, res)
 			if s.Cancelled || s.GeneratorFault {
 				received-- // never reached the target
 			} else if s.Due+s.Lateness <= scheduleEnd {
@@ -156,9 +164,9 @@ done:
 	return stats, nil
 }
 
-func sample(cfg plan.Job, start time.Time, res *vegeta.Result) results.Sample {
+func sample(cfg plan.Job, dues *dueBook, start time.Time, res *vegeta.Result) results.Sample {
 	seq := int64(res.Seq)
-	due, phase := cfg.Schedule.Due(seq)
+	due, phase := dues.due(seq), cfg.Schedule.PhaseOf(seq)
 	sent := res.Timestamp.Sub(start)
 	done := sent + res.Latency
 	s := results.Sample{
@@ -202,6 +210,10 @@ func sample(cfg plan.Job, start time.Time, res *vegeta.Result) results.Sample {
 	return s
 }
 
+// dueBookSize is how many recent hits keep their due time (dueBook) at
+// least: 64 KiB, the hits of 0.2 s at 20k req/s.
+const dueBookSize = 4096
+
 // duePacer sends hit i at Schedule.Due(i) and stops after exactly Total
 // hits, or as soon as stop is called. It waits for the due time itself, on
 // a timer it can abandon, and returns no wait to vegeta: vegeta's own
@@ -209,6 +221,7 @@ func sample(cfg plan.Job, start time.Time, res *vegeta.Result) results.Sample {
 // (0.1 req/s) would otherwise wait out the sleep and then send one more.
 // Pace is only called from vegeta's single pacing goroutine.
 type duePacer struct {
+	dues     *dueBook
 	schedule *plan.Schedule
 	total    uint64
 	timer    *time.Timer
@@ -216,10 +229,10 @@ type duePacer struct {
 	once     sync.Once
 }
 
-func newDuePacer(schedule *plan.Schedule, total uint64) *duePacer {
+func newDuePacer(dues *dueBook, schedule *plan.Schedule, total uint64) *duePacer {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &duePacer{schedule: schedule, total: total, timer: t, done: make(chan struct{})}
+	return &duePacer{dues: dues, schedule: schedule, total: total, timer: t, done: make(chan struct{})}
 }
 
 func (p *duePacer) stop() { p.once.Do(func() { close(p.done) }) }
@@ -228,7 +241,7 @@ func (p *duePacer) Pace(elapsed time.Duration, hits uint64) (time.Duration, bool
 	if hits >= p.total {
 		return 0, true
 	}
-	due, _ := p.schedule.Due(int64(hits))
+	due := p.dues.next(int64(hits))
 	if wait := due - elapsed; wait > 0 {
 		p.timer.Reset(wait)
 		select {
@@ -264,7 +277,7 @@ type seqTransport struct {
 	maxWorkers int64
 	sessions   plan.SessionProvider
 	start      time.Time
-	schedule   *plan.Schedule
+	dues       *dueBook
 	// keepBodies: the mix inspects some responses (MCP results), so their
 	// bodies are handed to vegeta, up to maxKeptBody bytes.
 	keepBodies bool
@@ -343,8 +356,8 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 	// Pinned: this request took the last free worker and was already
 	// late, so the cap is what holds the schedule back. Touching the cap
 	// in a micro-burst while on time is not saturation.
-	if t.inflight.Add(1) >= t.maxWorkers && t.schedule != nil {
-		if due, _ := t.schedule.Due(seq); time.Since(t.start)-due > pinnedLateness {
+	if t.inflight.Add(1) >= t.maxWorkers && t.dues != nil {
+		if time.Since(t.start)-t.dues.due(seq) > pinnedLateness {
 			t.pinned.Add(1)
 		}
 	}

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http"
 	"time"
@@ -8,6 +9,17 @@ import (
 	"github.com/slogate/slogate/results"
 	"github.com/slogate/slogate/scenarios"
 )
+
+// Engine is the one contract between package runner and a load engine
+// (runner/vegeta in-process, runner/k6 re-executed): run job until its
+// schedule completes, its drain deadline passes or ctx is cancelled (then
+// Stats.Interrupted is set and the result is partial), folding every
+// response into job.Recorder — or, for an engine that builds the whole
+// result itself, returning it in Stats.Result.
+//
+// Which engines a build offers is the value runner.Options.Engines, built
+// by the program (cmd/slogate), not a registry filled at init.
+type Engine func(ctx context.Context, job Job) (Stats, error)
 
 // Job is what an engine gets to run: the schedule, the mix, and the
 // recorder to fold every response into.
