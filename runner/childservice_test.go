@@ -9,8 +9,8 @@ import (
 func TestListeningLine(t *testing.T) {
 	for line, want := range map[string]string{
 		"slogate guard listening on http://127.0.0.1:4321 (upstream http://127.0.0.1:1)": "127.0.0.1:4321",
-		`time=... level=INFO msg="IOC service listening" addr=127.0.0.1:8001`:             "127.0.0.1:8001",
-		"echo target listening on [::1]:99":                                               "[::1]:99",
+		`time=... level=INFO msg="IOC service listening" addr=127.0.0.1:8001`:            "127.0.0.1:8001",
+		"echo target listening on [::1]:99":                                              "[::1]:99",
 	} {
 		m := listening.FindStringSubmatch(line)
 		if m == nil || m[1] != want {

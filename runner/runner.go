@@ -6,11 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"time"
 
 	"github.com/slogate/slogate/results"
 	"github.com/slogate/slogate/runner/plan"
+	"github.com/slogate/slogate/runner/promrw"
+	"github.com/slogate/slogate/runner/scrape"
 	"github.com/slogate/slogate/scenarios"
+	"github.com/slogate/slogate/slo/promql"
 )
 
 // Saturation thresholds (DESIGN.md "Measuring honestly").
@@ -41,6 +45,22 @@ type Options struct {
 	Progress func(Progress)
 	// TLS configures HTTPS targets (--insecure, --ca); nil: system roots.
 	TLS *tls.Config
+	// IsolatedServices are the bundled services as their own processes,
+	// used when the scenario says target.isolate (their /metrics then
+	// describe the service alone, not the generator beside it).
+	IsolatedServices Services
+	// MetricsURLs are more /metrics endpoints to scrape (--metrics-url),
+	// beside target.metrics and the bundled services'.
+	MetricsURLs []string
+	// KeepFamilies are the metric families the objectives name: their
+	// series are kept in the result beside results.DefaultServerFamilies.
+	KeepFamilies []string
+	// RemoteWrite, when set, pushes the run's per-second figures to this
+	// Prometheus remote-write URL (--out prometheus-rw=URL).
+	RemoteWrite string
+	// Notice, when set, is told what went wrong beside the load that does
+	// not change the result (a remote-write receiver that was down).
+	Notice func(string)
 }
 
 // Progress is a live view of a running test.
@@ -82,13 +102,25 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		return nil, fmt.Errorf("unknown engine %q (this build has %v)", engine, opts.Engines.Names())
 	}
 	baseURL := s.Target.URL
+	var metrics []scrape.Target
 	if s.Target.Service != "" {
-		url, stop, err := opts.Services.Start(ctx, s.Target.Service, s.Target.Env)
+		services := opts.Services
+		if s.Target.Isolate {
+			services = opts.IsolatedServices
+		}
+		svc, err := services.Start(ctx, s.Target.Service, s.Target.Env)
 		if err != nil {
 			return nil, err
 		}
-		defer stop()
-		baseURL = url
+		defer svc.Stop()
+		baseURL = svc.URL
+		metrics = svc.Metrics
+	}
+	for _, u := range s.Target.Metrics.URLs {
+		metrics = append(metrics, scrape.Target{URL: u, Job: "target"})
+	}
+	for _, u := range opts.MetricsURLs {
+		metrics = append(metrics, scrape.Target{URL: u, Job: "target"})
 	}
 	script := opts.Script
 	if script == "" {
@@ -99,12 +131,22 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	if err != nil {
 		return nil, err
 	}
-	rec := results.NewRecorder(results.Plan{
+	var pusher *promrw.Writer
+	if opts.RemoteWrite != "" {
+		if pusher, err = promrw.Start(opts.RemoteWrite, time.Now(), s.Name, engine); err != nil {
+			return nil, err
+		}
+	}
+	recPlan := results.Plan{
 		Phases:      schedule.PhaseSpecs(),
 		Endpoints:   mix.Endpoints(),
 		TargetRate:  schedule.RateAt,
 		IntervalLag: s.Target.Timeout.D() + 2*time.Second,
-	})
+	}
+	if pusher != nil {
+		recPlan.OnInterval = pusher.Push
+	}
+	rec := results.NewRecorder(recPlan)
 	maxWorkers := s.Generator.MaxWorkers
 	if opts.MaxWorkers > 0 {
 		maxWorkers = opts.MaxWorkers
@@ -122,6 +164,33 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		defer mcp.Close()
 		sessions = mcp
 	}
+
+	// The server side: scraped before the load, beside it, and after the
+	// drain (scrape.Stop); it never delays or breaks the load.
+	var scraper *scrape.Scraper
+	if len(metrics) > 0 {
+		scraper, err = scrape.Start(ctx, scrapeConfig(s, metrics, opts))
+		if err != nil {
+			return nil, err
+		}
+	}
+	finishServer := func(res *results.Result) {
+		if pusher != nil {
+			if st := pusher.Close(); (st.Failed > 0 || st.Dropped > 0) && opts.Notice != nil {
+				opts.Notice(fmt.Sprintf("--out prometheus-rw: %d seconds pushed, %d failed, %d dropped (last error: %s)", st.Sent, st.Failed, st.Dropped, st.LastError))
+			}
+			pusher = nil
+		}
+		if scraper != nil {
+			srv := scraper.Stop()
+			scraper = nil
+			srv.Summary = promql.Summarize(context.Background(), srv)
+			if res != nil {
+				res.Server = srv
+			}
+		}
+	}
+	defer finishServer(nil)
 
 	stopProgress := func() {}
 	if opts.Progress != nil {
@@ -201,6 +270,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 			res.Environment.Target = scriptTarget
 		}
 		res.Environment.TargetEnv = s.Target.Env
+		finishServer(res)
 		return res, nil
 	}
 	res := rec.Result(results.Finish{
@@ -213,7 +283,23 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		Generator:   gen,
 	})
 	res.Environment.TargetEnv = s.Target.Env
+	finishServer(res)
 	return res, nil
+}
+
+// scrapeConfig says what to scrape and keep: the families the objectives
+// name and the default set, or every series with target.metrics.keep: all.
+func scrapeConfig(s *scenarios.Scenario, targets []scrape.Target, opts Options) scrape.Config {
+	cfg := scrape.Config{Targets: targets, Interval: s.Target.Metrics.Interval.D(), KeepName: "all"}
+	if opts.TLS != nil {
+		cfg.Client = &http.Client{Transport: &http.Transport{TLSClientConfig: opts.TLS, MaxIdleConnsPerHost: 1}}
+	}
+	if s.Target.Metrics.Keep != "all" {
+		families := append(append([]string{}, results.DefaultServerFamilies...), opts.KeepFamilies...)
+		cfg.Keep = func(f string) bool { return results.KeepFamily(families, f) }
+		cfg.KeepName = "default+objectives"
+	}
+	return cfg
 }
 
 func targetName(s *scenarios.Scenario, baseURL string) string {

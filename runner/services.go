@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/slogate/slogate/runner/scrape"
 )
 
 // StartFunc starts a bundled service on loopback and returns its base URL
@@ -18,16 +20,36 @@ type StartFunc func(ctx context.Context, env map[string]string) (baseURL string,
 // main: echo, guard, ioc) and passes it in Options.
 type Services map[string]StartFunc
 
+// Started is a running bundled service: its base URL, the /metrics
+// endpoints it exposes (scraped during a run), and how to stop it.
+type Started struct {
+	URL     string
+	Metrics []scrape.Target
+	Stop    func()
+}
+
+// exposesMetrics names the bundled services that serve Prometheus metrics
+// at /metrics (the echo upstream does not).
+var exposesMetrics = map[string]bool{"guard": true, "ioc": true}
+
+func started(name, url string, stop func()) Started {
+	st := Started{URL: url, Stop: stop}
+	if exposesMetrics[name] {
+		st.Metrics = []scrape.Target{{URL: url + "/metrics", Job: name}}
+	}
+	return st
+}
+
 // Start starts the named bundled service. "guard+ioc", unless the value
 // names it itself, starts the IOC service and the guard in front of it
-// (UPSTREAM_URL).
-func (s Services) Start(ctx context.Context, name string, env map[string]string) (string, func(), error) {
+// (UPSTREAM_URL); both are scraped.
+func (s Services) Start(ctx context.Context, name string, env map[string]string) (Started, error) {
 	fn, ok := s[name]
 	guard, ioc := s["guard"], s["ioc"]
 	if name == "guard+ioc" && !ok && guard != nil && ioc != nil {
 		iocURL, stopIOC, err := ioc(ctx, env)
 		if err != nil {
-			return "", nil, fmt.Errorf("starting ioc: %w", err)
+			return Started{}, fmt.Errorf("starting ioc: %w", err)
 		}
 		genv := map[string]string{}
 		for k, v := range env {
@@ -37,21 +59,23 @@ func (s Services) Start(ctx context.Context, name string, env map[string]string)
 		url, stopGuard, err := guard(ctx, genv)
 		if err != nil {
 			stopIOC()
-			return "", nil, fmt.Errorf("starting guard: %w", err)
+			return Started{}, fmt.Errorf("starting guard: %w", err)
 		}
 		// The IOC service first: closing its MCP sessions ends the streams the
 		// guard proxies, so the guard's graceful shutdown has nothing to wait for
 		// (the other way round it sometimes waited out its 5 s grace).
-		return url, func() { stopIOC(); stopGuard() }, nil
+		st := started("guard", url, func() { stopIOC(); stopGuard() })
+		st.Metrics = append(st.Metrics, started("ioc", iocURL, nil).Metrics...)
+		return st, nil
 	}
 	if !ok {
-		return "", nil, fmt.Errorf("bundled service %q is not available in this build", name)
+		return Started{}, fmt.Errorf("bundled service %q is not available in this build", name)
 	}
 	url, stop, err := fn(ctx, env)
 	if err != nil {
-		return "", nil, fmt.Errorf("starting %s: %w", name, err)
+		return Started{}, fmt.Errorf("starting %s: %w", name, err)
 	}
-	return url, stop, nil
+	return started(name, url, stop), nil
 }
 
 // EchoHandler answers every request with 200 "ok" after delay.

@@ -56,6 +56,10 @@ type Target struct {
 	// before, during and after the load (a bundled service is scraped
 	// without it).
 	Metrics Metrics `yaml:"metrics"`
+	// Isolate runs a bundled service as its own process, so that its
+	// /metrics (RSS, CPU, goroutines) describe the service alone and not
+	// slogate's generator beside it.
+	Isolate bool `yaml:"isolate"`
 	// Prometheus is a running Prometheus that already scrapes the target:
 	// PromQL objectives are then evaluated by it over the run's window.
 	Prometheus string `yaml:"prometheus"`
@@ -388,6 +392,9 @@ func (s *Scenario) validateMetrics() error {
 	case "default", "all":
 	default:
 		return s.errf(m.Pos.Line("keep"), "target.metrics.keep", "%q: want default or all", m.Keep)
+	}
+	if t.Isolate && t.Service == "" {
+		return s.errf(t.Pos.Line("isolate"), "target.isolate", "runs a bundled service as its own process: it needs target.service")
 	}
 	if t.Prometheus != "" {
 		if err := checkURL(t.Prometheus); err != nil {

@@ -48,6 +48,8 @@ func withCode(code int, err error) error { return &exitError{code: code, err: er
 type wiring struct {
 	engines  runner.Engines
 	services runner.Services
+	// isolated are the same services as child processes (target.isolate).
+	isolated runner.Services
 }
 
 // newWiring is slogate's own wiring: the vegeta and k6 engines, and the
@@ -62,6 +64,22 @@ func newWiring() wiring {
 			"guard": guard.LocalStarter(guard.WithLogger(slog.New(slog.DiscardHandler))),
 			"ioc":   ioc.StartLocal,
 		},
+		isolated: isolatedServices(),
+	}
+}
+
+// isolatedServices run `slogate serve NAME` as child processes of this
+// binary, on loopback ports of their own.
+func isolatedServices() runner.Services {
+	exe, err := os.Executable()
+	if err != nil {
+		return runner.Services{}
+	}
+	local := map[string]string{"TRUSTED_PROXIES": guard.LocalTrustedProxies}
+	return runner.Services{
+		"echo":  runner.ChildService(exe, []string{"serve", "echo", "--addr", "127.0.0.1:0"}, nil, nil),
+		"guard": runner.ChildService(exe, []string{"serve", "guard", "--addr", "127.0.0.1:0"}, local, nil),
+		"ioc":   runner.ChildService(exe, []string{"serve", "ioc", "--addr", "127.0.0.1:0"}, nil, nil),
 	}
 }
 

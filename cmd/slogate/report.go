@@ -55,7 +55,6 @@ Without -o the report goes to standard output; with -o it is written atomically.
 	return cmd
 }
 
-
 // parseReportSpecs checks --report FORMAT=FILE values before anything runs,
 // so a typo fails in a second (exit 2) and not after a ten-minute test.
 // comparison selects the formats of `slogate compare` (no junit).

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -43,6 +44,12 @@ type runFlags struct {
 	compareWith string
 	baseEnv     []string
 	reports     []string
+	// --out values: the result file, prometheus-rw=URL
+	outs        []string
+	remoteWrite string
+	// the server side (issue: scrape, PromQL)
+	metricsURLs []string
+	prometheus  string
 	// HTTPS targets
 	insecure bool
 	caFile   string
@@ -76,7 +83,9 @@ P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
 	fl.IntVar(&f.repeat, "repeat", 1, "run N times: writes every run (--out r.json → r-1.json ...) and gates on their merged histograms")
 	fl.StringVar(&f.compareWith, "compare-with", "", "A/B: also run this baseline scenario, interleaved (base, new, base, new ...), --repeat times each, and compare")
 	fl.StringArrayVar(&f.baseEnv, "base-env", nil, "A/B: KEY=VALUE knob for the baseline side's bundled target (repeatable; the baseline scenario defaults to this one)")
-	fl.StringVarP(&f.out, "out", "o", "", "write the result JSON here (atomically)")
+	fl.StringArrayVarP(&f.outs, "out", "o", nil, "write the result JSON here (atomically); prometheus-rw=URL also pushes the run's per-second figures to a Prometheus remote-write endpoint (repeatable)")
+	fl.StringArrayVar(&f.metricsURLs, "metrics-url", nil, "also scrape this Prometheus /metrics endpoint during the run (repeatable; bundled services are scraped anyway)")
+	fl.StringVar(&f.prometheus, "prometheus", "", "evaluate PromQL objectives with this running Prometheus over the run's window (instead of slogate's own scrapes)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no live progress line")
 	fl.IntVar(&f.maxWorkers, "max-workers", 0, "cap on concurrent requests (default: from the peak rate)")
 	fl.StringVar(&f.format, "format", "text", "what to print: text or json")
@@ -171,6 +180,9 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
 	if _, err := parseReportSpecs(f.reports, false); err != nil {
 		return badInput(fmt.Errorf("--report: %w", err))
 	}
+	if err := f.parseOuts(); err != nil {
+		return badInput(err)
+	}
 	s, err := loadRunScenario(args, f)
 	if err != nil {
 		return badInput(err)
@@ -201,7 +213,12 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
 	defer stop()
 	opts := runner.Options{
 		MaxWorkers: f.maxWorkers, Engine: f.engine, Engines: w.engines, Services: w.services,
-		Script: f.script, TLS: tlsConfig,
+		IsolatedServices: w.isolated, Script: f.script, TLS: tlsConfig,
+		MetricsURLs: f.metricsURLs, KeepFamilies: set.PromQLFamilies(), RemoteWrite: f.remoteWrite,
+		Notice: func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "slogate:", msg) },
+	}
+	if f.prometheus == "" {
+		f.prometheus = s.Target.Prometheus
 	}
 	stderr := cmd.ErrOrStderr()
 	live := !f.quiet && isTerminal(stderr)
@@ -238,7 +255,7 @@ func (f *runFlags) stage(cmd *cobra.Command, set *slo.Set, baseline *results.Res
 		return nil, fmt.Errorf("--report: %w", err)
 	}
 	st := &gate.Stage{
-		Criteria:    gate.Criteria{Objectives: set, Baseline: baseline},
+		Criteria:    gate.Criteria{Objectives: set, Baseline: baseline, Prometheus: f.prometheus},
 		Out:         f.out,
 		Reports:     reports,
 		StepSummary: os.Getenv(gate.StepSummaryEnv),
@@ -294,4 +311,45 @@ func (f *runFlags) tlsConfig() (*tls.Config, error) {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// parseOuts splits the --out values into the result file (at most one) and
+// a prometheus-rw=URL endpoint (at most one), and checks the URLs of
+// --metrics-url and --prometheus, before anything runs.
+func (f *runFlags) parseOuts() error {
+	for _, o := range f.outs {
+		if u, ok := strings.CutPrefix(o, "prometheus-rw="); ok {
+			if f.remoteWrite != "" {
+				return errors.New("--out prometheus-rw= given twice")
+			}
+			if err := checkHTTPURL(u); err != nil {
+				return fmt.Errorf("--out prometheus-rw=%s: %w", u, err)
+			}
+			f.remoteWrite = u
+			continue
+		}
+		if f.out != "" {
+			return fmt.Errorf("--out: two result files (%s and %s)", f.out, o)
+		}
+		f.out = o
+	}
+	for _, u := range f.metricsURLs {
+		if err := checkHTTPURL(u); err != nil {
+			return fmt.Errorf("--metrics-url %s: %w", u, err)
+		}
+	}
+	if f.prometheus != "" {
+		if err := checkHTTPURL(f.prometheus); err != nil {
+			return fmt.Errorf("--prometheus %s: %w", f.prometheus, err)
+		}
+	}
+	return nil
+}
+
+func checkHTTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("want an http(s)://host:port URL")
+	}
+	return nil
 }

@@ -1,8 +1,11 @@
 package gate
 
 import (
+	"time"
+
 	"github.com/slogate/slogate/results"
 	"github.com/slogate/slogate/slo"
+	"github.com/slogate/slogate/slo/promql"
 )
 
 // Alpha is the significance level at which a regression budget's change
@@ -15,13 +18,22 @@ const Alpha = 0.05
 type Criteria struct {
 	Objectives *slo.Set
 	Baseline   *results.Result
+	// Prometheus, when set, is a running Prometheus that evaluates the
+	// PromQL objectives over the run's window (--prometheus,
+	// target.prometheus) instead of the samples the run kept.
+	Prometheus string
 }
 
 // Evaluate judges res against the objectives and the k6 script's own
 // thresholds (slo.EvaluateWithThresholds) with the significance policy of
 // Options, stores the report in res.SLO and returns it.
 func (c Criteria) Evaluate(res *results.Result) results.SLOReport {
-	rep := slo.EvaluateWithThresholds(res, c.Objectives, Options(c.Baseline, res))
+	opts := Options(c.Baseline, res)
+	if c.Prometheus != "" {
+		opts.Prometheus = promql.Remote{URL: c.Prometheus, Start: res.StartedAt,
+			End: res.StartedAt.Add(time.Duration(res.DurationS * float64(time.Second)))}
+	}
+	rep := slo.EvaluateWithThresholds(res, c.Objectives, opts)
 	res.SLO = &rep
 	return rep
 }
