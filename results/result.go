@@ -212,16 +212,19 @@ type ErrorBudget struct {
 
 // ObjectiveResult is one objective's outcome.
 type ObjectiveResult struct {
-	Name      string   `json:"name"`
-	Objective string   `json:"objective"`
-	Scope     Scope    `json:"scope"` // also written as "phase"/"endpoint" (scope.go)
-	Value     float64  `json:"value"`
-	Unit      string   `json:"unit"`
-	Baseline  *float64 `json:"baseline,omitempty"`
-	Verdict   string   `json:"verdict"`
-	Key       bool     `json:"key,omitempty"`
-	Weight    float64  `json:"weight,omitempty"`
-	Detail    string   `json:"detail,omitempty"`
+	Name      string `json:"name"`
+	Objective string `json:"objective"`
+	// PromQL is a server-side objective's expression (its Objective may
+	// say its name instead).
+	PromQL   string   `json:"promql,omitempty"`
+	Scope    Scope    `json:"scope"` // also written as "phase"/"endpoint" (scope.go)
+	Value    float64  `json:"value"`
+	Unit     string   `json:"unit"`
+	Baseline *float64 `json:"baseline,omitempty"`
+	Verdict  string   `json:"verdict"`
+	Key      bool     `json:"key,omitempty"`
+	Weight   float64  `json:"weight,omitempty"`
+	Detail   string   `json:"detail,omitempty"`
 	// Bounds are the objective's numeric limits in Unit, for reports and charts
 	// (Objective is the same in words). Absent for a throughput given as a
 	// percentage of the asked rate, and for a budget with no baseline.

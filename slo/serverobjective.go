@@ -124,6 +124,9 @@ func parsePlain(s string) (float64, error) {
 
 func (o *Objective) promQLString() string {
 	expr := strings.Join(strings.Fields(o.PromQL), " ")
+	if o.Name != expr { // named: the name reads better; the result keeps the expression
+		expr = o.Name
+	}
 	var parts []string
 	if o.Threshold != "" {
 		parts = append(parts, expr+" "+strings.TrimSpace(o.Threshold))
@@ -179,7 +182,7 @@ func promQLValue(r *results.Result, o *Objective, src promql.Source) (promql.Sam
 }
 
 func evaluatePromQL(r *results.Result, o *Objective, opts Options) results.ObjectiveResult {
-	out := results.ObjectiveResult{Name: o.Name, Objective: o.String(), Scope: results.RunScope(), Unit: PromQLUnit,
+	out := results.ObjectiveResult{Name: o.Name, Objective: o.String(), PromQL: o.PromQL, Scope: results.RunScope(), Unit: PromQLUnit,
 		Key: o.Key, Weight: o.Weight, Bounds: o.promQLBounds()}
 	worst, n, err := promQLValue(r, o, opts.Prometheus)
 	if err != nil {
