@@ -156,10 +156,23 @@ func promQLValue(r *results.Result, o *Objective, src promql.Source) (promql.Sam
 	if err != nil {
 		return promql.Sample{}, 0, err
 	}
-	series := map[string]bool{}
+	// A series whose value is NaN had no data in its window (a histogram
+	// of an action that never happened: 0/0): it describes nothing and is
+	// left out, unless every series is NaN.
+	series, nan := map[string]bool{}, map[string]bool{}
+	var valued []promql.Sample
 	for _, s := range samples {
+		if math.IsNaN(s.V) {
+			nan[s.Labels] = true
+			continue
+		}
 		series[s.Labels] = true
+		valued = append(valued, s)
 	}
+	if len(valued) == 0 {
+		return samples[0], len(nan), nil
+	}
+	samples = valued
 	var worst promql.Sample
 	if o.op == "range" {
 		// the sample farthest outside the range (or the first, all inside)

@@ -10,6 +10,7 @@ package prometheustest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -89,7 +90,7 @@ func Start(t testing.TB, o Options) *Server {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/-/ready", nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK && s.scrapedAll(ctx, len(o.Scrape)) {
 				return s
 			}
 		}
@@ -97,10 +98,37 @@ func Start(t testing.TB, o Options) *Server {
 		case <-exited:
 			t.Fatalf("prometheus exited: %s", s.log.String())
 		case <-ctx.Done():
-			t.Fatalf("prometheus not ready in 60 s: %s", s.log.String())
+			t.Fatalf("prometheus not ready (or its targets not scraped) in 60 s: %s", s.log.String())
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// scrapedAll reports whether every scrape target has been scraped up: a new
+// Prometheus applies its targets only after its first discovery round (up
+// to 5 s), and a test's window must not start before that.
+func (s *Server) scrapedAll(ctx context.Context, n int) bool {
+	if n == 0 {
+		return true
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/query?query=count(up%3D%3D1)", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&body) != nil || len(body.Data.Result) == 0 {
+		return false
+	}
+	v, _ := body.Data.Result[0].Value[1].(string)
+	return v == fmt.Sprint(n)
 }
 
 func freeAddr(t testing.TB) string {
