@@ -41,6 +41,10 @@ ROWS = [
     ("gate", "every request failed, SLO names only p99", "latency over zero answers fails; error rate always reported", "./slo", ["TestLatencyOverZeroAnswersFails"]),
     ("gate", "the same against a refusing port", "exit 1", "./cmd/slogate", ["TestRunAgainstRefusingPortFailsLatencyOnlySLO"]),
     ("gate", "saturated generator, target slow or fast", "fails on the target's own figures, else inconclusive", "./slo", ["TestSaturatedRunFailsOnlyOnTheTargetsOwnFigures"]),
+    # --- the server side (scraping /metrics, remote write)
+    ("server", "/metrics answers garbage, stalls or dies mid-run", "the load is intact (every request on schedule), failures counted per URL, server objectives inconclusive", "./cmd/slogate", ["TestBrokenMetricsEndpointsLeaveTheLoadIntact"]),
+    ("server", "the same, scraper alone", "bounded first round, last error per URL, no value invented", "./runner/scrape", ["TestBadMetricsEndpointsAreRecorded"]),
+    ("server", "remote-write receiver down", "Push never blocks; failures reported at the end", "./runner/promrw", ["TestUnreachableReceiverIsReported"]),
     # --- bad input files
     ("input", "5000-entry scenario, steps: 2e9, 100000h, huge rates, /dev/zero scenario", "exit 2 naming file, line and field; bounded memory and time", "./scenarios", ["TestParseRefusesWhatItCannotAfford", "TestScenarioFileBounded", "TestStepHitsClosedForm"]),
     ("input", "many request entries (256, the limit)", "each entry's histograms are paged as values arrive: ~70 KB per entry for 200 answers (was 588 KB), rebuilt exactly", "./results", ["TestLatencyCountsMatchHDR", "TestLatencyCountsPagesFollowTheSpread"]),
@@ -122,6 +126,19 @@ def main():
                 figures.append(l.replace("|", "\\|")[:200])
         lines.append(f"| {area} | {fault} | {must} | {'<br>'.join('`'+t+'`' for t in tests)} | {'<br>'.join(verdicts)} | {'<br>'.join(figures)} |")
     lines += ["", "Other faults are covered by tests named in the issue notes (guard, IOC service, scenario and SLO limits, fuzz targets); `make fuzz` runs every fuzz target, `make soak` the soak.", ""]
+    lines += [
+        "## Not a defect: the intermittent 0.3–0.8 s stall through the guard",
+        "",
+        "A probe saw requests through the guard stall for 0.3–0.8 s under load three times. `go run ./bench/guard/stall` "
+        "(the guard in-process, paced load from many client identities, every slow request printed with its send lateness, "
+        "and a runtime/trace with `-trace`) never reproduces it on a quiet machine: 2000 req/s from 400 clients, max 11 ms; "
+        "5000 req/s from 65536 clients, max 41 ms. On a loaded machine (two cores shared with compilers) it does appear — "
+        "3000 req/s from 20000 clients: p99 548 ms, max 626 ms — and there every slow request was *sent* late by as much as it "
+        "was slow (sent +183 ms, latency 223 ms, service 40 ms): the whole process was not running, the generator as much as "
+        "the guard, which is the machine's scheduler, not a lock or a queue in the guard. slogate already reports that case "
+        "honestly: latency from the intended send includes it, and the send lateness shows whose time it was.",
+        "",
+    ]
     with open(out_path + ".tmp", "w") as f:
         f.write("\n".join(lines))
     os.replace(out_path + ".tmp", out_path)

@@ -183,6 +183,10 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
 	if err := f.parseOuts(); err != nil {
 		return badInput(err)
 	}
+	if f.remoteWrite != "" && f.engine == "k6" {
+		// The k6 engine records in its own process; k6 itself pushes.
+		return badInput(errors.New("--out prometheus-rw is for the vegeta engine; with k6 use its own output: slogate k6 run -o experimental-prometheus-rw SCRIPT (K6_PROMETHEUS_RW_SERVER_URL=URL)"))
+	}
 	s, err := loadRunScenario(args, f)
 	if err != nil {
 		return badInput(err)
