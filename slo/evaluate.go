@@ -294,21 +294,34 @@ func evaluateOne(r *results.Result, o *Objective, opts Options) results.Objectiv
 		}
 	}
 	if o.budget != nil {
-		bv, bdetail, bverdict := checkBudget(o, v, opts)
-		out.Baseline = bv
-		if bv != nil {
-			out.Bounds = append(out.Bounds, results.Bound{Metric: o.Metric, Op: o.budget.op, Value: round(*bv * (1 + o.budget.pct/100)), Budget: o.Budget})
-		}
-		detail = joinDetail(detail, bdetail)
-		switch {
-		case bverdict == Fail:
-			verdict = Fail
-		case bverdict == Inconclusive && verdict == Pass && o.op == "":
-			verdict = Inconclusive
-		}
+		bv, bdetail, bverdict := checkBudget(o, v, opts, func(base *results.Result) (float64, error) {
+			bs, _, err := scopeOf(base, o)
+			if err != nil {
+				return 0, err
+			}
+			return scopeValue(base, o, bs), nil
+		})
+		verdict, detail = withBudget(&out, o, o.Metric, verdict, detail, bv, bdetail, bverdict)
 	}
 	out.Verdict, out.Detail = verdict, detail
 	return out
+}
+
+// withBudget folds a regression budget's outcome into an objective's
+// verdict and detail, and draws its bound.
+func withBudget(out *results.ObjectiveResult, o *Objective, metric, verdict, detail string, bv *float64, bdetail, bverdict string) (string, string) {
+	out.Baseline = bv
+	if bv != nil {
+		out.Bounds = append(out.Bounds, results.Bound{Metric: metric, Op: o.budget.op, Value: round(*bv * (1 + o.budget.pct/100)), Budget: o.Budget})
+	}
+	detail = joinDetail(detail, bdetail)
+	switch {
+	case bverdict == Fail:
+		verdict = Fail
+	case bverdict == Inconclusive && verdict == Pass && o.op == "":
+		verdict = Inconclusive
+	}
+	return verdict, detail
 }
 
 func joinDetail(a, b string) string {
@@ -340,18 +353,18 @@ func holds(o *Objective, v float64) bool {
 // checkBudget applies a relative budget: change = (v − base)/base·100 %
 // must satisfy the budget's comparison. A broken budget whose change is not
 // statistically significant passes, with the reason in the detail.
-func checkBudget(o *Objective, v float64, opts Options) (*float64, string, string) {
+// baseline reads the objective's value from the baseline result.
+func checkBudget(o *Objective, v float64, opts Options, baseline func(*results.Result) (float64, error)) (*float64, string, string) {
 	if opts.Baseline == nil {
 		return nil, "no baseline: budget " + o.Budget + " not checked", Inconclusive
 	}
 	if reasons := Mismatches([]*results.Result{opts.Baseline}, []*results.Result{opts.current}); len(reasons) > 0 {
 		return nil, "baseline not comparable: " + strings.Join(reasons, "; "), Inconclusive
 	}
-	bs, _, err := scopeOf(opts.Baseline, o)
+	bv, err := baseline(opts.Baseline)
 	if err != nil {
 		return nil, "baseline: " + err.Error(), Inconclusive
 	}
-	bv := scopeValue(opts.Baseline, o, bs)
 	bvr := round(bv)
 	if bv == 0 {
 		if v == 0 {

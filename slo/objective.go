@@ -227,26 +227,8 @@ func (o *Objective) compile() error {
 	if results.LookupMetric(o.Metric).Server != nil && (o.Phase != "" || o.Endpoint != "") {
 		return ferr("metric", "%s is the server's figure over the whole run: it has no phase or endpoint", o.Metric)
 	}
-	if !(o.Weight >= 0) || math.IsInf(o.Weight, 0) {
-		return ferr("weight", "%g: must be a finite number >= 0", o.Weight)
-	}
-	if o.Weight == 0 {
-		o.Weight = 1
-	}
-	if o.Threshold == "" && o.Budget == "" {
-		return ferr("threshold", "missing (e.g. \"< 200ms\", \"<= 0.1%%\", \"1%%..10%%\")")
-	}
-	if o.Threshold != "" {
-		if err := o.parseThreshold(unit); err != nil {
-			return ferr("threshold", "%v", err)
-		}
-	}
-	if o.Budget != "" {
-		b, err := parseBudget(o.Budget)
-		if err != nil {
-			return ferr("budget", "%v", err)
-		}
-		o.budget = b
+	if err := o.compileLimits(func() error { return o.parseThreshold(unit) }, `"< 200ms", "<= 0.1%", "1%..10%"`); err != nil {
+		return err
 	}
 	if o.Name == "" {
 		o.Name = o.Metric
@@ -256,6 +238,33 @@ func (o *Objective) compile() error {
 		if o.Endpoint != "" {
 			o.Name += "@endpoint:" + o.Endpoint
 		}
+	}
+	return nil
+}
+
+// compileLimits checks the weight (default 1) and parses the threshold
+// (with parse) and the regression budget; one of the two is required.
+func (o *Objective) compileLimits(parse func() error, examples string) error {
+	if !(o.Weight >= 0) || math.IsInf(o.Weight, 0) {
+		return ferr("weight", "%g: must be a finite number >= 0", o.Weight)
+	}
+	if o.Weight == 0 {
+		o.Weight = 1
+	}
+	if o.Threshold == "" && o.Budget == "" {
+		return ferr("threshold", "missing (e.g. %s)", examples)
+	}
+	if o.Threshold != "" {
+		if err := parse(); err != nil {
+			return ferr("threshold", "%v", err)
+		}
+	}
+	if o.Budget != "" {
+		b, err := parseBudget(o.Budget)
+		if err != nil {
+			return ferr("budget", "%v", err)
+		}
+		o.budget = b
 	}
 	return nil
 }

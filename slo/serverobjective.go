@@ -51,26 +51,8 @@ func (o *Objective) compilePromQL() error {
 	if _, err := promql.Parse(o.PromQL); err != nil {
 		return ferr("promql", "%v", err)
 	}
-	if !(o.Weight >= 0) || math.IsInf(o.Weight, 0) {
-		return ferr("weight", "%g: must be a finite number >= 0", o.Weight)
-	}
-	if o.Weight == 0 {
-		o.Weight = 1
-	}
-	if o.Threshold == "" && o.Budget == "" {
-		return ferr("threshold", "missing (e.g. \"< 0.1\", \"> 90%%\")")
-	}
-	if o.Threshold != "" {
-		if err := o.parsePromQLThreshold(); err != nil {
-			return ferr("threshold", "%v", err)
-		}
-	}
-	if o.Budget != "" {
-		b, err := parseBudget(o.Budget)
-		if err != nil {
-			return ferr("budget", "%v", err)
-		}
-		o.budget = b
+	if err := o.compileLimits(o.parsePromQLThreshold, `"< 0.1", "> 90%"`); err != nil {
+		return err
 	}
 	if o.Name == "" {
 		o.Name = strings.Join(strings.Fields(o.PromQL), " ")
@@ -222,17 +204,7 @@ func evaluatePromQL(r *results.Result, o *Objective, opts Options) results.Objec
 	}
 	if o.budget != nil {
 		bv, bdetail, bverdict := promQLBudget(o, worst.V, opts)
-		out.Baseline = bv
-		if bv != nil {
-			out.Bounds = append(out.Bounds, results.Bound{Metric: PromQLUnit, Op: o.budget.op, Value: round(*bv * (1 + o.budget.pct/100)), Budget: o.Budget})
-		}
-		detail = joinDetail(detail, bdetail)
-		switch {
-		case bverdict == Fail:
-			verdict = Fail
-		case bverdict == Inconclusive && verdict == Pass && o.op == "":
-			verdict = Inconclusive
-		}
+		verdict, detail = withBudget(&out, o, PromQLUnit, verdict, detail, bv, bdetail, bverdict)
 	}
 	out.Verdict, out.Detail = verdict, detail
 	return out
@@ -249,36 +221,16 @@ func (o *Objective) promQLBounds() []results.Bound {
 }
 
 // promQLBudget compares with the same expression over the baseline's own
-// scraped samples. There is no significance test for a server-side value
-// (one number per run): the change counts as it is.
+// scraped samples (checkBudget). A server-side value is one number per run:
+// there is no significance test for it, the change counts as it is.
 func promQLBudget(o *Objective, v float64, opts Options) (*float64, string, string) {
-	if opts.Baseline == nil {
-		return nil, "no baseline: budget " + o.Budget + " not checked", Inconclusive
-	}
-	if reasons := Mismatches([]*results.Result{opts.Baseline}, []*results.Result{opts.current}); len(reasons) > 0 {
-		return nil, "baseline not comparable: " + strings.Join(reasons, "; "), Inconclusive
-	}
-	base, _, err := promQLValue(opts.Baseline, o, nil)
-	if err != nil || math.IsNaN(base.V) {
-		return nil, fmt.Sprintf("baseline: no value (%v)", err), Inconclusive
-	}
-	bvr := round(base.V)
-	if base.V == 0 {
-		if v == 0 {
-			return &bvr, "baseline and run both 0", Pass
+	return checkBudget(o, v, opts, func(base *results.Result) (float64, error) {
+		w, _, err := promQLValue(base, o, nil)
+		if err == nil && math.IsNaN(w.V) {
+			err = errors.New("the expression is NaN")
 		}
-		return &bvr, "baseline value is 0: relative budget not defined", Inconclusive
-	}
-	change := (v - base.V) / math.Abs(base.V) * 100
-	ok := change <= o.budget.pct
-	if o.budget.op == ">=" {
-		ok = change >= o.budget.pct
-	}
-	detail := fmt.Sprintf("%+.1f%% vs baseline %g (budget %s; one value per run, no significance test)", change, bvr, o.Budget)
-	if ok {
-		return &bvr, detail, Pass
-	}
-	return &bvr, detail, Fail
+		return w.V, err
+	})
 }
 
 // PromQLFamilies lists the metric names the set's PromQL objectives select,
