@@ -137,6 +137,8 @@ func TestWriteReadAtomic(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"schema": "slogate.result/v1", "summary": {"requests": 3}}`))
 	f.Add([]byte(`{"schema": "slogate.result/v1", "histograms": {"run": {"latency": "HISTFAAAA"}}}`))
+	f.Add([]byte(`{"schema": "slogate.result/v1", "server": {"targets": [{"url": "http://127.0.0.1:1/metrics", "job": "guard", "scrapes": 2, "times_ms": [1, 2]}],
+		"series": [{"target": 0, "labels": {"__name__": "up"}, "values": [1, null]}, {"target": 0, "labels": {"__name__": "x"}, "values": ["NaN", "+Inf"]}]}}`))
 	// testdata/fuzz/FuzzDecode holds recorded results (one with errors,
 	// blocks and several phases) to mutate from.
 	f.Fuzz(func(t *testing.T, data []byte) {

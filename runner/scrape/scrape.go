@@ -244,8 +244,13 @@ func (s *Scraper) fetch(ctx context.Context, u string, at time.Time) (model.Vect
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	body := &limitedReader{r: resp.Body, n: MaxBody}
-	format := expfmt.ResponseFormat(resp.Header)
+	return parseExposition(resp.Body, expfmt.ResponseFormat(resp.Header), at)
+}
+
+// parseExposition reads one exposition (text or OpenMetrics; unknown
+// formats as text), at most MaxBody bytes, into flat samples stamped at.
+func parseExposition(r io.Reader, format expfmt.Format, at time.Time) (model.Vector, error) {
+	body := &limitedReader{r: r, n: MaxBody}
 	if format.FormatType() == expfmt.TypeUnknown {
 		format = expfmt.NewFormat(expfmt.TypeTextPlain)
 	}
