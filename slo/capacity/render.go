@@ -123,8 +123,11 @@ func (r *Report) modelLines() []string {
 	default:
 		lines = append(lines, "no limit in sight in the measured range (σ = κ = 0)")
 	}
-	lines = append(lines, fmt.Sprintf("fit R² %.3f, largest error %.0f%%; the model describes the steps up to %.0f req/s and stops fitting beyond",
-		u.R2, 100*u.MaxRelError, u.FitsToRPS))
+	fits := fmt.Sprintf("the model describes the steps up to %.0f req/s and stops fitting beyond", u.FitsToRPS)
+	if u.FitsToRPS == 0 {
+		fits = "the model misses even the lightest step by more than 10 %: read it as a trend, not a prediction"
+	}
+	lines = append(lines, fmt.Sprintf("fit R² %.3f, largest error %.0f%%; %s", u.R2, 100*u.MaxRelError, fits))
 	return lines
 }
 
