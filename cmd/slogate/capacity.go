@@ -425,6 +425,7 @@ func capacityByCores(ctx context.Context, in *capacityInput, f *capacityFlags, w
 			}
 			fmt.Fprintf(stderr, "capacity: %d core(s): service on CPU %v, generator GOMAXPROCS %d\n", c, cpus, row.GeneratorProcs)
 			step := *s
+			step.Target.Isolate = false // the service runs already, pinned
 			if err := step.OverrideTarget(svc.URL); err != nil {
 				return nil, err
 			}
