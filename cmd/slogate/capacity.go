@@ -307,6 +307,7 @@ func capacitySearch(ctx context.Context, s *scenarios.Scenario, in *capacityInpu
 		opts.MetricsURLs = append(opts.MetricsURLs, m.URL)
 	}
 	criteria := gate.Criteria{Objectives: in.set}
+	var thresholds []results.Bound
 	measure := func(ctx context.Context, rate float64, d time.Duration) (capacity.Step, error) {
 		step := *s
 		if err := step.OverrideLoad(rate, d); err != nil {
@@ -317,6 +318,9 @@ func capacitySearch(ctx context.Context, s *scenarios.Scenario, in *capacityInpu
 			return capacity.Step{}, err
 		}
 		verdict := criteria.Evaluate(res)
+		if thresholds == nil {
+			thresholds = capacity.LatencyBounds(verdict)
+		}
 		st := capacity.Step{
 			Verdict:            verdict.Verdict,
 			GeneratorSaturated: res.Generator.Saturated,
@@ -360,6 +364,7 @@ func capacitySearch(ctx context.Context, s *scenarios.Scenario, in *capacityInpu
 	for _, o := range in.set.Objectives {
 		rep.Objectives = append(rep.Objectives, o.String())
 	}
+	rep.Thresholds = thresholds
 	rep.FitModel()
 	cores := 0.0
 	if s.Target.Service != "" || len(metrics) > 0 {

@@ -55,6 +55,10 @@ func (r *Report) Answer() string {
 		if !r.Confirmed {
 			held = "NOT confirmed (no confirmation step held it)"
 		}
+		if r.LimitedBy == nil {
+			// Nothing failed: the figure is where the search stopped asking.
+			return fmt.Sprintf("CAPACITY AT LEAST %.0f req/s (%s; no objective failed in the search, so the limit is higher)", r.CapacityRPS, held)
+		}
 		return fmt.Sprintf("CAPACITY %.0f req/s (%s)", r.CapacityRPS, held)
 	default:
 		return "NO CAPACITY FIGURE: " + r.Stopped

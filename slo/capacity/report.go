@@ -24,6 +24,9 @@ type Report struct {
 	BudgetS  float64 `json:"budget_s,omitempty"`
 	// Objectives are the objectives every step was gated on, in words.
 	Objectives []string `json:"objectives,omitempty"`
+	// Thresholds are the latency objectives' limits in ms (the SLO lines
+	// of the latency chart).
+	Thresholds []results.Bound `json:"latency_thresholds_ms,omitempty"`
 	// Model is the USL fitted to the passing and failing steps (nil when
 	// there were too few: ModelNote says why).
 	Model     *USL      `json:"model,omitempty"`
@@ -167,6 +170,17 @@ func ServerFigures(s *results.Server) map[string]float64 {
 		return nil
 	}
 	return m
+}
+
+// LatencyBounds are the limits in ms of a gated run's objectives.
+func LatencyBounds(rep results.SLOReport) []results.Bound {
+	var out []results.Bound
+	for _, o := range rep.Objectives {
+		if o.Unit == "ms" {
+			out = append(out, o.Bounds...)
+		}
+	}
+	return out
 }
 
 // LimitedByOf is the first failing objective of a gated run (nil: none).
