@@ -134,6 +134,9 @@ func parseCapacity(args []string, f *capacityFlags, w wiring) (*capacityInput, e
 		if f.target == "" {
 			return nil, errors.New("give a scenario (file or built-in name) or --target URL")
 		}
+		if len(f.env) > 0 {
+			return nil, errors.New("--env sets knobs of a bundled target service; --target is a URL")
+		}
 		in.scenario, err = scenarios.Adhoc(f.target, 1, f.step)
 	} else {
 		in.scenario, err = loadRunScenario(args, rf)
@@ -446,6 +449,7 @@ func capacityByCores(ctx context.Context, in *capacityInput, f *capacityFlags, w
 			return nil, fmt.Errorf("--cores %d: %w", c, err)
 		}
 		row.CapacityRPS, row.Confirmed, row.GeneratorBound = rep.CapacityRPS, rep.Confirmed, rep.GeneratorBound
+		row.AtLeast = rep.LimitedBy == nil && !rep.GeneratorBound
 		if rep.GeneratorBound {
 			row.CapacityRPS = rep.GeneratorLimitRPS
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,37 @@ func TestCapacityHonoursItsBudget(t *testing.T) {
 	}
 }
 
+// --cores runs the bundled service pinned to each count of CPUs and prints
+// the seed's table: measured rows, predicted rows, what was shared.
+func TestCapacityCores(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.NumCPU() < 2 {
+		t.Skip("pinning needs Linux and two CPUs")
+	}
+	out := filepath.Join(t.TempDir(), "cap.json")
+	code, stdout, stderr := runCLI(t, "capacity", "echo-smoke", "--cores", "1,2", "--start-rate", "250", "--max-rate", "500",
+		"--step", "2s", "--confirm", "2s", "--budget", "16s", "--out", out)
+	if code != 0 && code != 3 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	r := readCapacity(t, out)
+	if r.Cores == nil || len(r.Cores.Rows) < 2 {
+		t.Fatalf("cores table %+v\n%s", r.Cores, stdout)
+	}
+	labels := map[int]string{}
+	for _, row := range r.Cores.Rows {
+		labels[row.Cores] = row.Label
+	}
+	if labels[1] != "measured" || labels[2] != "measured" {
+		t.Errorf("rows %+v", r.Cores.Rows)
+	}
+	if !strings.Contains(r.Cores.Shared, "1 core(s): nothing") || !strings.Contains(r.Cores.Shared, "2 core(s): the service and the generator shared") {
+		t.Errorf("shared: %q", r.Cores.Shared)
+	}
+	if !strings.Contains(stdout, "per-core capacity") {
+		t.Errorf("no table:\n%s", stdout)
+	}
+}
+
 func TestCapacityBadInput(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{
@@ -156,6 +188,7 @@ func TestCapacityBadInput(t *testing.T) {
 		{"capacity", "--target", "http://127.0.0.1:1", "--max-rate", "0"},
 		{"capacity", "--target", "http://127.0.0.1:1", "--report", "pdf=x.pdf"},
 		{"capacity", "no-such-scenario"},
+		{"capacity", "--target", "http://127.0.0.1:1", "--env", "A=B"},
 	} {
 		code, stdout, stderr := runCLI(t, args...)
 		if code != 2 {

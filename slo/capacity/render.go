@@ -164,8 +164,11 @@ func coreRow(c CoreRow) []string {
 		seed = fmt.Sprintf("%.0f–%.0f", c.SeedLowRPS, c.SeedHighRPS)
 	}
 	v := fmtRate(c.CapacityRPS)
-	if c.GeneratorBound {
+	switch {
+	case c.GeneratorBound:
 		v = "≥ " + v + " (generator-bound)"
+	case c.AtLeast:
+		v = "≥ " + v + " (no objective failed)"
 	}
 	where := c.Note
 	if len(c.ServiceCPUs) > 0 {

@@ -218,6 +218,9 @@ type CoreRow struct {
 	// GeneratorBound: the measured figure is the generator's limit, a
 	// lower bound of the service's capacity.
 	GeneratorBound bool `json:"generator_bound,omitempty"`
+	// AtLeast: no objective failed in the search (it stopped at
+	// --max-rate or its budget), so the figure is a lower bound.
+	AtLeast bool `json:"at_least,omitempty"`
 	// SeedLowRPS..SeedHighRPS is the seed's hand-written range, if it has one.
 	SeedLowRPS  float64 `json:"seed_low_rps,omitempty"`
 	SeedHighRPS float64 `json:"seed_high_rps,omitempty"`
@@ -237,14 +240,15 @@ var SeedTable = map[int][2]float64{2: {500, 800}, 4: {1500, 2000}, 8: {3000, 500
 // κ·c(c−1)). Four or more measured rows give a full fit (FitUSL); two or
 // three give Amdahl's law (κ taken as 0, σ by least squares on relative
 // error), which is optimistic when coherency costs exist: the label says so.
-// A generator-bound row is a lower bound and is not used.
+// A generator-bound row, or one no objective bounded, is a lower bound and
+// is not used.
 func (t *CoreTable) Predict(want []int) {
 	var pts []Point
 	measured := map[int]bool{}
 	for _, r := range t.Rows {
 		if r.Label == "measured" {
 			measured[r.Cores] = true
-			if r.CapacityRPS > 0 && !r.GeneratorBound {
+			if r.CapacityRPS > 0 && !r.GeneratorBound && !r.AtLeast {
 				pts = append(pts, Point{N: float64(r.Cores), X: r.CapacityRPS})
 			}
 		}
@@ -263,7 +267,7 @@ func (t *CoreTable) Predict(want []int) {
 		model = amdahl(pts)
 		t.Model = fmt.Sprintf("Amdahl over cores (USL with κ = 0: %d measured rows are too few for κ): λ %.1f req/s per core, σ %.4f; optimistic if coherency costs grow with cores", len(pts), model.Lambda, model.Sigma)
 	default:
-		t.Model = "no prediction: fewer than two core counts measured without the generator bounding them"
+		t.Model = "no prediction: fewer than two core counts had their capacity bounded by an objective (not by the generator, --max-rate or the budget)"
 		return
 	}
 	for _, c := range want {
