@@ -12,8 +12,6 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
-
-	"github.com/slogate/slogate/results"
 )
 
 // JSON is the document as written by --out: indented, newline-terminated.
@@ -307,6 +305,3 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	_, err := w.Write(b.Bytes())
 	return err
 }
-
-// verdictPass is a step that passed with a generator that held its rate.
-func verdictPass(st Step) bool { return st.Verdict == results.VerdictPass && !st.GeneratorSaturated }
