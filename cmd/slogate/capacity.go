@@ -310,6 +310,7 @@ func capacitySearch(ctx context.Context, s *scenarios.Scenario, in *capacityInpu
 		opts.MetricsURLs = append(opts.MetricsURLs, m.URL)
 	}
 	criteria := gate.Criteria{Objectives: in.set}
+	inProcess := s.Target.Service != "" && !s.Target.Isolate
 	var thresholds []results.Bound
 	measure := func(ctx context.Context, rate float64, d time.Duration) (capacity.Step, error) {
 		step := *s
@@ -330,6 +331,12 @@ func capacitySearch(ctx context.Context, s *scenarios.Scenario, in *capacityInpu
 			LimitedBy:          capacity.LimitedByOf(verdict, rate),
 			Summary:            res.Summary,
 			Server:             capacity.ServerFigures(res.Server),
+		}
+		if inProcess {
+			// The service's process is this one: its CPU and memory are the
+			// generator's too, so they say nothing about the service.
+			delete(st.Server, capacity.ServerCPUCores)
+			delete(st.Server, capacity.ServerRSSMB)
 		}
 		if !f.quiet {
 			sat := ""
@@ -370,10 +377,13 @@ func capacitySearch(ctx context.Context, s *scenarios.Scenario, in *capacityInpu
 	rep.Thresholds = thresholds
 	rep.FitModel()
 	cores := 0.0
-	if s.Target.Service != "" || len(metrics) > 0 {
+	if (s.Target.Service != "" && !inProcess) || len(metrics) > 0 {
 		cores = float64(runtime.NumCPU())
 	}
 	rep.SeedRule = capacity.CheckSeedRule(rep.Steps, cores)
+	if inProcess {
+		rep.SeedRule.CPUNote = "the bundled service ran inside slogate (no target.isolate): its CPU is the generator's too, so CPU is not judged"
+	}
 	return rep, nil
 }
 

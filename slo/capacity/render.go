@@ -143,6 +143,9 @@ func (r *Report) seedLines() []string {
 		p95 = fmt.Sprintf("P95 > %.0f ms first at %.0f req/s", sr.P95ThresholdMs, sr.P95AtRPS)
 	}
 	cpu := "CPU > 70 %: not judged (the server's CPU was not scraped)"
+	if sr.CPUNote != "" {
+		cpu = "CPU > 70 %: not judged: " + sr.CPUNote
+	}
 	switch {
 	case sr.CPUScraped && sr.CPUAtRPS > 0:
 		cpu = fmt.Sprintf("CPU > %.0f %% of %.0f cores first at %.0f req/s", 100*sr.CPUThreshold, sr.ServiceCores, sr.CPUAtRPS)

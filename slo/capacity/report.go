@@ -104,6 +104,8 @@ type SeedRule struct {
 	// rate over the CPU threshold (0: none).
 	CPUScraped bool    `json:"cpu_scraped"`
 	CPUAtRPS   float64 `json:"cpu_over_at_rps"`
+	// CPUNote says why CPU was not judged, when the caller knows.
+	CPUNote string `json:"cpu_note,omitempty"`
 	// FiresAtRPS is where the rule first asks for another instance.
 	FiresAtRPS float64 `json:"fires_at_rps"`
 }
