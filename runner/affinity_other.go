@@ -16,3 +16,6 @@ func startPinned(cmd *exec.Cmd, cpus []int) error {
 
 // Affinity is not known off Linux.
 func Affinity(int) ([]int, error) { return nil, errors.New("CPU affinity needs Linux") }
+
+// PinProcess needs Linux.
+func PinProcess([]int) (func(), error) { return nil, errors.New("CPU affinity needs Linux") }

@@ -95,6 +95,7 @@ func newRootCmd(w wiring) *cobra.Command {
 	serve.AddCommand(newServeEchoCmd(), newServeGuardCmd(), newServeIOCCmd())
 	root.AddCommand(
 		newRunCmd(w),
+		newCapacityCmd(w),
 		newCheckCmd(),
 		newCompareCmd(),
 		newReportCmd(),

@@ -182,54 +182,69 @@ func Run(ctx context.Context, cfg Config, measure Measure) (*Search, error) {
 	if fail == 0 {
 		s.Stopped = fmt.Sprintf("every objective passed up to --max-rate %.0f req/s", cfg.MaxRate)
 	}
-	// Bisection, then confirmation.
-	for pass > 0 && fail > 0 {
-		for (fail-pass)/pass > cfg.Precision {
-			if err := ctx.Err(); err != nil {
-				s.Stopped = "interrupted"
-				return s.finish(pass, failAt), nil
+	// Bisection, then confirmation; a failed confirmation is the new upper
+	// bound, the lower one falls back to the best rate that passed below it
+	// (a rate never measured is never an answer), and the bisection goes on.
+	confirmed := false
+	for tries := 0; tries < 3 && pass > 0 && !confirmed; tries++ {
+		if fail > 0 {
+			for (fail-pass)/pass > cfg.Precision {
+				if err := ctx.Err(); err != nil {
+					s.Stopped = "interrupted"
+					return s.finish(pass, failAt), nil
+				}
+				if !fits(cfg.StepDuration + cfg.ConfirmDuration) {
+					s.Stopped = "budget exhausted while bisecting"
+					return s.finish(pass, failAt), nil
+				}
+				mid := math.Round((pass + fail) / 2)
+				if mid <= pass || mid >= fail {
+					break
+				}
+				st, err := step(mid, cfg.StepDuration, "bisect")
+				if err != nil {
+					return nil, err
+				}
+				judge(st)
+				if st.GeneratorSaturated { // no answer above mid from this generator
+					fail = mid
+				}
 			}
-			if !fits(cfg.StepDuration + cfg.ConfirmDuration) {
-				s.Stopped = "budget exhausted while bisecting"
-				return s.finish(pass, failAt), nil
-			}
-			mid := math.Round((pass + fail) / 2)
-			if mid <= pass || mid >= fail {
-				break
-			}
-			st, err := step(mid, cfg.StepDuration, "bisect")
-			if err != nil {
-				return nil, err
-			}
-			judge(st)
-			if st.GeneratorSaturated { // no answer above mid from this generator
-				fail = mid
-			}
+			s.Stopped = fmt.Sprintf("bisected to %.0f%%", cfg.Precision*100)
 		}
-		s.Stopped = fmt.Sprintf("bisected to %.0f%%", cfg.Precision*100)
-		break
-	}
-	if pass > 0 && fits(cfg.ConfirmDuration) && ctx.Err() == nil {
-		for tries := 0; tries < 3 && pass > 0; tries++ {
-			st, err := step(pass, cfg.ConfirmDuration, "confirm")
-			if err != nil {
-				return nil, err
-			}
-			if st.Verdict == results.VerdictPass && !st.GeneratorSaturated {
-				s.Confirmed = true
-				break
-			}
-			// Not held: that rate is no capacity; retry a step lower.
-			if st.Verdict == results.VerdictFail {
-				fail, failAt = pass, st.LimitedBy
-			}
-			pass = math.Round(pass * (1 - cfg.Precision))
-			if !fits(cfg.ConfirmDuration) {
-				break
-			}
+		if ctx.Err() != nil || !fits(cfg.ConfirmDuration) {
+			break
 		}
+		st, err := step(pass, cfg.ConfirmDuration, "confirm")
+		if err != nil {
+			return nil, err
+		}
+		if st.Verdict == results.VerdictPass && !st.GeneratorSaturated {
+			confirmed = true
+			break
+		}
+		// Not held: that rate is no capacity.
+		if st.Verdict == results.VerdictFail {
+			failAt = st.LimitedBy
+		}
+		fail = pass
+		pass = passedBelow(s.Steps, fail)
+		s.Stopped = fmt.Sprintf("%.0f req/s did not hold for the confirmation step", fail)
 	}
+	s.Confirmed = confirmed
 	return s.finish(pass, failAt), nil
+}
+
+// passedBelow is the highest rate below limit at which a step passed with a
+// generator that held its rate (0: none).
+func passedBelow(steps []Step, limit float64) float64 {
+	best := 0.0
+	for _, st := range steps {
+		if st.RateRPS < limit && st.Verdict == results.VerdictPass && !st.GeneratorSaturated {
+			best = math.Max(best, st.RateRPS)
+		}
+	}
+	return best
 }
 
 // finish sets the answer and the knee.
