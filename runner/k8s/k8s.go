@@ -89,6 +89,18 @@ var (
 	nameUnsafe = regexp.MustCompile(`[^a-z0-9-]+`)
 )
 
+// lowerPath reports whether the first component of an image reference is
+// a registry (it has a "." or ":" or is localhost) or a lower-case path
+// component, as container runtimes read it: "UPPER/app" is no registry and
+// so an invalid repository name.
+func lowerPath(image string) bool {
+	first, _, found := strings.Cut(image, "/")
+	if !found || strings.ContainsAny(first, ".:") || first == "localhost" {
+		return true
+	}
+	return first == strings.ToLower(first)
+}
+
 // DefaultName is the TestRun's name for a scenario: slogate-<name>, made a
 // DNS label of at most 40 characters.
 func DefaultName(scenario string) string {
@@ -110,7 +122,7 @@ func (o *Options) check() error {
 	if o.Image == "" {
 		o.Image = DefaultImage
 	}
-	if len(o.Image) > 255 || !imageRef.MatchString(o.Image) {
+	if len(o.Image) > 255 || !imageRef.MatchString(o.Image) || !lowerPath(o.Image) {
 		return bad("--image %q is not a container image reference ([registry/]path[:tag][@sha256:digest])", o.Image)
 	}
 	if o.Namespace != "" && (len(o.Namespace) > 63 || !dnsLabel.MatchString(o.Namespace)) {

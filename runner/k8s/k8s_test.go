@@ -196,6 +196,7 @@ func TestManifestsRefuseBadInput(t *testing.T) {
 		"image upper case":   func(o *Options) { o.Image = "Slogate:latest" },
 		"image with space":   func(o *Options) { o.Image = "slogate latest" },
 		"image empty tag":    func(o *Options) { o.Image = "slogate:" },
+		"image upper path":   func(o *Options) { o.Image = "UPPER/slogate" },
 		"namespace":          func(o *Options) { o.Namespace = "Perf_Tests" },
 		"pvc":                func(o *Options) { o.PVC = "-results" },
 		"name too long":      func(o *Options) { o.Name = strings.Repeat("a", 41) },
