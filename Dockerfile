@@ -22,7 +22,8 @@ RUN CGO_ENABLED=0 go build -trimpath \
     && ln -s slogate /out/k6
 
 FROM alpine:3.22
-RUN adduser -D -u 12345 -g slogate slogate
+# uid/gid 12345 (as grafana/k6's image); the manifests set fsGroup to it.
+RUN addgroup -g 12345 slogate && adduser -D -u 12345 -G slogate -g slogate slogate
 COPY --from=build /out/slogate /usr/local/bin/slogate
 COPY --from=build /out/k6 /usr/local/bin/k6
 ENV K6_AUTO_EXTENSION_RESOLUTION=false K6_NO_USAGE_REPORT=true

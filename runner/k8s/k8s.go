@@ -277,6 +277,16 @@ type valueFrom struct {
 	} `yaml:"fieldRef"`
 }
 
+// ImageUser is the uid (and gid) the image runs as (Dockerfile).
+const ImageUser = 12345
+
+type securityContext struct {
+	FSGroup int `yaml:"fsGroup"`
+}
+
+// podSecurity makes the results volume writable by the image's user.
+var podSecurity = securityContext{FSGroup: ImageUser}
+
 type volume struct {
 	Name                  string `yaml:"name"`
 	PersistentVolumeClaim struct {
@@ -332,10 +342,11 @@ func testRun(o Options) any {
 		File string `yaml:"file"`
 	}
 	type runnerSpec struct {
-		Image        string        `yaml:"image"`
-		Env          []envVar      `yaml:"env"`
-		Volumes      []volume      `yaml:"volumes"`
-		VolumeMounts []volumeMount `yaml:"volumeMounts"`
+		Image           string          `yaml:"image"`
+		Env             []envVar        `yaml:"env"`
+		SecurityContext securityContext `yaml:"securityContext"`
+		Volumes         []volume        `yaml:"volumes"`
+		VolumeMounts    []volumeMount   `yaml:"volumeMounts"`
 	}
 	type spec struct {
 		Parallelism int `yaml:"parallelism"`
@@ -348,7 +359,7 @@ func testRun(o Options) any {
 	sp := spec{
 		Parallelism: o.Parallelism,
 		Args:        RunnerArgs(),
-		Runner:      runnerSpec{Image: o.Image, Env: env, Volumes: vols, VolumeMounts: mounts},
+		Runner:      runnerSpec{Image: o.Image, Env: env, SecurityContext: podSecurity, Volumes: vols, VolumeMounts: mounts},
 	}
 	sp.Script.ConfigMap = configMapRef{Name: ConfigMapName(o.Name), File: ScriptFile}
 	return struct {
@@ -374,9 +385,10 @@ func mergeJob(o Options) any {
 		VolumeMounts []volumeMount `yaml:"volumeMounts"`
 	}
 	type podSpec struct {
-		RestartPolicy string      `yaml:"restartPolicy"`
-		Containers    []container `yaml:"containers"`
-		Volumes       []volume    `yaml:"volumes"`
+		RestartPolicy   string          `yaml:"restartPolicy"`
+		SecurityContext securityContext `yaml:"securityContext"`
+		Containers      []container     `yaml:"containers"`
+		Volumes         []volume        `yaml:"volumes"`
 	}
 	type template struct {
 		Metadata struct {
@@ -393,9 +405,10 @@ func mergeJob(o Options) any {
 	sp := spec{Suspend: true, BackoffLimit: 0}
 	sp.Template.Metadata.Labels = o.meta("").Labels
 	sp.Template.Spec = podSpec{
-		RestartPolicy: "Never",
-		Containers:    []container{{Name: "merge", Image: o.Image, Command: MergeCommand(), VolumeMounts: mounts}},
-		Volumes:       vols,
+		RestartPolicy:   "Never",
+		SecurityContext: podSecurity,
+		Containers:      []container{{Name: "merge", Image: o.Image, Command: MergeCommand(), VolumeMounts: mounts}},
+		Volumes:         vols,
 	}
 	return struct {
 		APIVersion string `yaml:"apiVersion"`

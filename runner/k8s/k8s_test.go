@@ -155,6 +155,11 @@ func TestManifestsValidateAgainstTheTestRunCRD(t *testing.T) {
 				}
 			}
 
+			if !reflect.DeepEqual(pod0(job)["securityContext"], spec["runner"].(map[string]any)["securityContext"]) ||
+				spec["runner"].(map[string]any)["securityContext"].(map[string]any)["fsGroup"] != ImageUser {
+				t.Errorf("runners and merge Job do not both write as the image's group: %v %v", pod0(job)["securityContext"], spec["runner"])
+			}
+
 			// Job: suspended until the TestRun finished, merges the shards
 			// from the same volume and subdirectory.
 			if job["apiVersion"] != "batch/v1" || job["kind"] != "Job" || str(job, "metadata", "name") != MergeJobName(name) {
@@ -178,6 +183,12 @@ func TestManifestsValidateAgainstTheTestRunCRD(t *testing.T) {
 			}
 		})
 	}
+}
+
+func pod0(job map[string]any) map[string]any {
+	t, _ := job["spec"].(map[string]any)["template"].(map[string]any)
+	p, _ := t["spec"].(map[string]any)
+	return p
 }
 
 func joinAny(l []any) string {
