@@ -103,6 +103,7 @@ func newRootCmd(w wiring) *cobra.Command {
 		newScenariosCmd(),
 		serve,
 		newK6Cmd(),
+		newK8sCmd(),
 	)
 	return root
 }

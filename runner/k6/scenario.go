@@ -70,6 +70,38 @@ func ScenarioNames(phases []scenarios.Phase) []string {
 // and the SLO block is dropped (the parent evaluates it). The child's
 // plan.Mix over this file sends exactly what the parent's would.
 func WriteScenario(path string, s *scenarios.Scenario, baseURL string) error {
+	return writeScenario(path, s, baseURL, false)
+}
+
+// ScenarioFiles is WriteScenario for a scenario that runs elsewhere (a
+// k6-operator runner): the files it writes, by base name — "scenario.yaml"
+// and one "scenario.yaml.bodyN" per body_file, which the scenario names
+// relative to itself so that they can be mounted anywhere side by side.
+func ScenarioFiles(s *scenarios.Scenario, baseURL string) (map[string][]byte, error) {
+	dir, err := os.MkdirTemp("", "slogate-scenario-*")
+	if err != nil {
+		return nil, fmt.Errorf("k6 engine: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if err := writeScenario(filepath.Join(dir, "scenario.yaml"), s, baseURL, true); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("k6 engine: %w", err)
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("k6 engine: %w", err)
+		}
+		files[e.Name()] = data
+	}
+	return files, nil
+}
+
+func writeScenario(path string, s *scenarios.Scenario, baseURL string, relative bool) error {
 	c := *s
 	c.Target = scenarios.Target{URL: baseURL, Timeout: s.Target.Timeout}
 	c.Requests = make([]scenarios.Request, len(s.Requests))
@@ -83,6 +115,9 @@ func WriteScenario(path string, s *scenarios.Scenario, baseURL string) error {
 				return fmt.Errorf("k6 engine: %w", err)
 			}
 			r.BodyFile = body
+			if relative {
+				r.BodyFile = filepath.Base(body)
+			}
 		}
 		c.Requests[i] = r
 	}
@@ -99,7 +134,11 @@ func WriteScenario(path string, s *scenarios.Scenario, baseURL string) error {
 	if err != nil {
 		return fmt.Errorf("k6 engine: encoding scenario %s: %w", s.Name, err)
 	}
-	if _, err := scenarios.Parse(path, "", data); err != nil {
+	dir := ""
+	if relative {
+		dir = filepath.Dir(path)
+	}
+	if _, err := scenarios.Parse(path, dir, data); err != nil {
 		return fmt.Errorf("k6 engine: scenario %s does not survive a round trip: %w", s.Name, err)
 	}
 	return os.WriteFile(path, data, 0o644)
