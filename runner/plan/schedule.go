@@ -61,7 +61,12 @@ func (sc *Schedule) Segmented(seg *Segment) *Schedule {
 }
 
 // Segment is the schedule's segment, or nil for the whole run.
-func (sc *Schedule) Segment() *Segment { return sc.segment }
+func (sc *Schedule) Segment() *Segment {
+	if sc == nil {
+		return nil
+	}
+	return sc.segment
+}
 
 // phaseTotal is the whole run's number of requests in phase i.
 func (sc *Schedule) phaseTotal(i int) int64 {
