@@ -235,7 +235,7 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
 		IsolatedServices: w.isolated, Script: f.script, TLS: tlsConfig,
 		MetricsURLs: f.metricsURLs, KeepFamilies: set.PromQLFamilies(), RemoteWrite: f.remoteWrite,
 		Segment: segment,
-		Notice: func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "slogate:", msg) },
+		Notice:  func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "slogate:", msg) },
 	}
 	if f.prometheus == "" {
 		f.prometheus = s.Target.Prometheus
