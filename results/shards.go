@@ -25,7 +25,7 @@ func (s ShardSet) Complete() bool { return len(s.Missing) == 0 && len(s.Partial)
 // Segment is the merged result's segment: what the shards hold of the run
 // ("0:1" when complete), the sequence, and what is missing.
 func (s ShardSet) Segment() *Segment {
-	return &Segment{Value: joinRanges(s.Held, s.Sequence), Sequence: s.Sequence, Missing: s.Missing}
+	return &Segment{Value: joinRanges(s.Held), Sequence: s.Sequence, Missing: s.Missing}
 }
 
 // CheckShards checks that shards (read from the files names) are shards of
@@ -135,7 +135,7 @@ func parseSequence(v string) ([]*big.Rat, error) {
 
 // joinRanges writes held segments (in order) as their contiguous unions:
 // "0:1/4", "1/4:1/2" → "0:1/2"; gaps separate ranges with commas.
-func joinRanges(held []string, _ string) string {
+func joinRanges(held []string) string {
 	var out []string
 	for _, h := range held {
 		from, to, _ := strings.Cut(h, ":")

@@ -156,7 +156,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		maxWorkers = opts.MaxWorkers
 	}
 	if maxWorkers == 0 {
-		maxWorkers = DefaultMaxWorkers(s.PeakRate())
+		maxWorkers = DefaultMaxWorkers(s.PeakRate() * opts.Segment.Fraction())
 	}
 
 	var sessions plan.SessionProvider

@@ -102,6 +102,7 @@ func newRootCmd(w wiring) *cobra.Command {
 		newScenariosCmd(),
 		serve,
 		newK6Cmd(),
+		newMergeCmd(),
 	)
 	return root
 }
