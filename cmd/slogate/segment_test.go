@@ -16,7 +16,8 @@ const quarterSequence = "0,1/4,1/2,3/4,1"
 
 // runShards runs one shard per segment of quarterSequence (or of segs) as
 // separate processes starting on one instant, against url at rate for dur.
-func runShards(t *testing.T, dir, url string, rate int, dur string, segs []string) []string {
+// extra, when set, adds flags to shard i's command line.
+func runShards(t *testing.T, dir, url string, rate int, dur string, segs []string, extra func(i int) []string) []string {
 	t.Helper()
 	at := time.Now().Add(2 * time.Second).UTC().Format(time.RFC3339Nano)
 	files := make([]string, len(segs))
@@ -27,8 +28,12 @@ func runShards(t *testing.T, dir, url string, rate int, dur string, segs []strin
 		wg.Add(1)
 		go func(i int, seg string) {
 			defer wg.Done()
-			code, stdout, stderr := runCLI(t, "run", "--target", url, "--rate", fmt.Sprint(rate), "--duration", dur,
-				"--segment", seg, "--segment-sequence", quarterSequence, "--start-at", at, "--no-history", "-q", "--out", files[i])
+			args := []string{"run", "--target", url, "--rate", fmt.Sprint(rate), "--duration", dur,
+				"--segment", seg, "--segment-sequence", quarterSequence, "--start-at", at, "--no-history", "-q", "--out", files[i]}
+			if extra != nil {
+				args = append(args, extra(i)...)
+			}
+			code, stdout, stderr := runCLI(t, args...)
 			// A shard gates on its share alone (too few requests for p99
 			// may make it inconclusive): the merge's verdict is the run's.
 			if code != ExitPass && code != ExitInconclusive {
@@ -56,7 +61,7 @@ func TestSegmentShardsMergeLikeOneRun(t *testing.T) {
 	defer srv.Close()
 	url := srv.URL + "/"
 	dir := t.TempDir()
-	files := runShards(t, dir, url, 400, "3s", quarters)
+	files := runShards(t, dir, url, 400, "3s", quarters, nil)
 	for i, f := range files {
 		r, err := results.Read(f)
 		if err != nil {
@@ -158,5 +163,33 @@ func TestSegmentFlagsRefuseBadInput(t *testing.T) {
 		if code != ExitBadInput {
 			t.Errorf("%v: exit %d, want 2\n%s", args, code, stderr)
 		}
+	}
+}
+
+// A shard of the k6 engine (k6 runs --execution-segment itself) merges with
+// vegeta-engine shards of the same scenario. k6's arrival-rate executor
+// may start one iteration more or less than the exact share, so the count
+// is the planned total within a request.
+func TestSegmentK6ShardMergesWithVegetaShards(t *testing.T) {
+	srv := delayServer(5 * time.Millisecond)
+	defer srv.Close()
+	dir := t.TempDir()
+	files := runShards(t, dir, srv.URL+"/", 200, "3s", quarters, func(i int) []string {
+		if i == 1 {
+			return []string{"--engine", "k6"}
+		}
+		return nil
+	})
+	merged := filepath.Join(dir, "merged.json")
+	code, stdout, stderr := runCLI(t, append(append([]string{"merge"}, files...), "--out", merged)...)
+	if code == ExitBadInput {
+		t.Fatalf("merge refused a k6 shard: %s\n%s", stdout, stderr)
+	}
+	m, err := results.Read(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Engine != "vegeta+k6" || m.Generator.PlannedReqs != 600 || m.Summary.Requests < 599 || m.Summary.Requests > 601 || m.Segment.Value != "0:1" {
+		t.Errorf("merged engine %s, %d requests of %d planned, segment %+v: want vegeta+k6, 600 ± 1, 0:1", m.Engine, m.Summary.Requests, m.Generator.PlannedReqs, m.Segment)
 	}
 }
