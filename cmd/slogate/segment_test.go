@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"math"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -192,4 +194,46 @@ func TestSegmentK6ShardMergesWithVegetaShards(t *testing.T) {
 	if m.Engine != "vegeta+k6" || m.Generator.PlannedReqs != 600 || m.Summary.Requests < 599 || m.Summary.Requests > 601 || m.Segment.Value != "0:1" {
 		t.Errorf("merged engine %s, %d requests of %d planned, segment %+v: want vegeta+k6, 600 ± 1, 0:1", m.Engine, m.Summary.Requests, m.Generator.PlannedReqs, m.Segment)
 	}
+}
+
+// Ctrl-C while waiting for --start-at ends the wait at once, before any load.
+func TestSegmentStartAtWaitIsInterruptible(t *testing.T) {
+	srv := delayServer(0)
+	defer srv.Close()
+	at := time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
+	cmd := exec.Command(slogateBin, "run", "--target", srv.URL+"/", "--rate", "10", "--duration", "1s", "--start-at", at, "--no-history", "-q")
+	errb := &lockedBuffer{}
+	cmd.Stderr = errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(errb.String(), "waiting") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != ExitInconclusive || time.Since(start) > 5*time.Second || !strings.Contains(errb.String(), "nothing was sent") {
+		t.Errorf("exit %v after %s, want 3 at once\n%s", err, time.Since(start), errb.String())
+	}
+}
+
+// lockedBuffer is a stderr a test reads while the process writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
