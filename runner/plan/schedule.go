@@ -42,8 +42,9 @@ func NewSchedule(s *scenarios.Scenario) *Schedule {
 	return sc
 }
 
-// Segmented returns the share of the schedule that belongs to seg: in each
-// phase, the requests whose position in the phase seg owns.
+// Segmented returns the share of a whole schedule (NewSchedule) that
+// belongs to seg: in each phase, the requests whose position in the phase
+// seg owns.
 func (sc *Schedule) Segmented(seg *Segment) *Schedule {
 	if seg == nil {
 		return sc
