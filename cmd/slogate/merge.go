@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -58,6 +59,15 @@ the run inconclusive (exit 3), naming the gap.`,
 			found, err := results.CheckShards(args, shards)
 			if err != nil {
 				return badInput(fmt.Errorf("merge: %w", err))
+			}
+			// Seconds are aligned from each shard's own start: shards that
+			// did not start together (--start-at) blur the per-second view.
+			first, last := shards[0].StartedAt, shards[0].StartedAt
+			for _, r := range shards {
+				first, last = minTime(first, r.StartedAt), maxTime(last, r.StartedAt)
+			}
+			if spread := last.Sub(first); spread > time.Second {
+				fmt.Fprintf(cmd.ErrOrStderr(), "slogate: the shards started %s apart: their seconds are merged as if together (start them with one --start-at)\n", spread.Round(time.Millisecond))
 			}
 			merged, err := results.MergeShards(shards)
 			if err != nil {
@@ -112,4 +122,18 @@ the run inconclusive (exit 3), naming the gap.`,
 	fl.StringVar(&format, "format", "text", "what to print: text or json")
 	fl.StringArrayVar(&reports, "report", nil, "also write a report, FORMAT=FILE (text, markdown, json, junit, html; repeatable)")
 	return cmd
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
