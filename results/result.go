@@ -38,6 +38,20 @@ type Result struct {
 	// Server is what was scraped from the target's /metrics endpoints
 	// (PromQL objectives are evaluated over it; see Server).
 	Server *Server `json:"server,omitempty"`
+	// Segment is the share of a distributed run this result holds (one
+	// process of several, or their merge); absent for a whole run.
+	Segment *Segment `json:"segment,omitempty"`
+}
+
+// Segment names a shard of a run split across processes, in k6's
+// execution-segment terms: Value is the part of the run this result holds
+// ("1/4:1/2"), Sequence all the run's segments ("0,1/4,1/2,3/4,1"). A merge
+// of shards holds their union; Missing lists the sequence's segments no
+// shard brought (the merged run is then partial).
+type Segment struct {
+	Value    string   `json:"value"`
+	Sequence string   `json:"sequence"`
+	Missing  []string `json:"missing,omitempty"`
 }
 
 // Latency percentiles in milliseconds.

@@ -58,6 +58,10 @@ type Options struct {
 	// RemoteWrite, when set, pushes the run's per-second figures to this
 	// Prometheus remote-write URL (--out prometheus-rw=URL).
 	RemoteWrite string
+	// Segment, when set, runs only this process's share of the scenario
+	// (--segment, --segment-sequence): the vegeta engine sends the
+	// segment's requests of every phase, the k6 engine passes it to k6.
+	Segment *plan.Segment
 	// Notice, when set, is told what went wrong beside the load that does
 	// not change the result (a remote-write receiver that was down).
 	Notice func(string)
@@ -126,7 +130,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	if script == "" {
 		script = s.Script // a stand-in scenario runs its script
 	}
-	schedule := plan.NewSchedule(s)
+	schedule := plan.NewSchedule(s).Segmented(opts.Segment)
 	mix, err := plan.NewMix(s, baseURL)
 	if err != nil {
 		return nil, err
@@ -152,7 +156,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		maxWorkers = opts.MaxWorkers
 	}
 	if maxWorkers == 0 {
-		maxWorkers = DefaultMaxWorkers(s.PeakRate())
+		maxWorkers = DefaultMaxWorkers(s.PeakRate() * opts.Segment.Fraction())
 	}
 
 	var sessions plan.SessionProvider
@@ -270,6 +274,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 			res.Environment.Target = scriptTarget
 		}
 		res.Environment.TargetEnv = s.Target.Env
+		res.Segment = segmentOf(opts.Segment)
 		finishServer(res)
 		return res, nil
 	}
@@ -283,8 +288,17 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		Generator:   gen,
 	})
 	res.Environment.TargetEnv = s.Target.Env
+	res.Segment = segmentOf(opts.Segment)
 	finishServer(res)
 	return res, nil
+}
+
+// segmentOf records the run's segment in its result, or nothing.
+func segmentOf(seg *plan.Segment) *results.Segment {
+	if seg == nil {
+		return nil
+	}
+	return &results.Segment{Value: seg.Value, Sequence: seg.Sequence}
 }
 
 // scrapeConfig says what to scrape and keep: the families the objectives

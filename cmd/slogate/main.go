@@ -104,6 +104,7 @@ func newRootCmd(w wiring) *cobra.Command {
 		serve,
 		newK6Cmd(),
 		newK8sCmd(),
+		newMergeCmd(),
 	)
 	return root
 }

@@ -53,6 +53,10 @@ type runFlags struct {
 	// HTTPS targets
 	insecure bool
 	caFile   string
+	// a shard of a distributed run (segment.go)
+	segment         string
+	segmentSequence string
+	startAt         string
 }
 
 func newRunCmd(w wiring) *cobra.Command {
@@ -91,6 +95,9 @@ P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
 	fl.StringVar(&f.format, "format", "text", "what to print: text or json")
 	fl.BoolVar(&f.insecure, "insecure", false, "HTTPS: do not verify the target's certificate (a self-signed test target)")
 	fl.StringVar(&f.caFile, "ca", "", "HTTPS: trust the CA certificates in this PEM file (beside the system roots)")
+	fl.StringVar(&f.segment, "segment", "", "run only this execution segment of the scenario, k6's syntax (0:1/4, 1/4:1/2 ...): shards merged with 'slogate merge'")
+	fl.StringVar(&f.segmentSequence, "segment-sequence", "", "all the run's segments, k6's syntax (0,1/4,1/2,3/4,1): every shard of one run names the same")
+	fl.StringVar(&f.startAt, "start-at", "", "start the load at this RFC 3339 instant (the shards of one run start together)")
 	fl.StringArrayVar(&f.reports, "report", nil, "also write a report, FORMAT=FILE (text, markdown, json, junit, html; repeatable; Markdown is appended to $GITHUB_STEP_SUMMARY when set)")
 	return cmd
 }
@@ -191,6 +198,14 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
 	if err != nil {
 		return badInput(err)
 	}
+	segment, err := f.parseSegment()
+	if err != nil {
+		return badInput(err)
+	}
+	startAt, err := parseStartAt(f.startAt, time.Now())
+	if err != nil {
+		return badInput(err)
+	}
 	set, err := objectivesFor(f.sloFile, s)
 	if err != nil {
 		return badInput(err)
@@ -219,7 +234,8 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
 		MaxWorkers: f.maxWorkers, Engine: f.engine, Engines: w.engines, Services: w.services,
 		IsolatedServices: w.isolated, Script: f.script, TLS: tlsConfig,
 		MetricsURLs: f.metricsURLs, KeepFamilies: set.PromQLFamilies(), RemoteWrite: f.remoteWrite,
-		Notice: func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "slogate:", msg) },
+		Segment: segment,
+		Notice:  func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "slogate:", msg) },
 	}
 	if f.prometheus == "" {
 		f.prometheus = s.Target.Prometheus
@@ -237,7 +253,16 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
 		return badInput(err)
 	}
 	if f.repeat != 1 || f.compareWith != "" || len(f.baseEnv) > 0 {
+		if segment != nil || !startAt.IsZero() {
+			return badInput(errors.New("--segment and --start-at are for one shard of one run, not with --repeat or A/B runs"))
+		}
 		return runRepeated(ctx, cmd, args, f, s, stage, opts)
+	}
+	if segment != nil {
+		stage.History = nil // a shard is not a run of the scenario: its merge is
+	}
+	if err := waitUntil(ctx, startAt, stderr); err != nil {
+		return withCode(ExitInconclusive, err)
 	}
 	res, err := runner.Run(ctx, s, opts)
 	if live {

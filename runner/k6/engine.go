@@ -124,6 +124,12 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 	if job.TLS != nil && job.TLS.InsecureSkipVerify {
 		args = append(args, "--insecure-skip-tls-verify") // --insecure
 	}
+	if seg := job.Schedule.Segment(); seg != nil {
+		// k6 runs its share of every executor itself, striped as the
+		// vegeta engine stripes the requests of every phase.
+		args = append(args, "--execution-segment", seg.Value, "--execution-segment-sequence", seg.Sequence)
+		env = append(env, EnvSegment+"="+seg.Value, EnvSegmentSequence+"="+seg.Sequence)
+	}
 	args = append(args, "--out", OutputName+"="+resultPath, script)
 
 	cmd := exec.Command(bin, args...)

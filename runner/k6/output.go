@@ -167,8 +167,16 @@ func (o *Output) setup() error {
 		lag = ls.scenario.Target.Timeout.D() + 2*time.Second
 	}
 	if ls != nil && env[EnvPhases] != "script" {
-		o.plan.Phases = ls.schedule.PhaseSpecs()
-		o.plan.TargetRate = ls.schedule.RateAt
+		sc := ls.schedule
+		if v := env[EnvSegment]; v != "" {
+			seg, err := plan.ParseSegment(v, env[EnvSegmentSequence])
+			if err != nil {
+				return fmt.Errorf("slogate output: %s=%s: %w", EnvSegment, v, err)
+			}
+			sc = sc.Segmented(seg)
+		}
+		o.plan.Phases = sc.PhaseSpecs()
+		o.plan.TargetRate = sc.RateAt
 		for i, n := range ScenarioNames(ls.scenario.Phases) {
 			o.phaseIdx[n] = i
 		}

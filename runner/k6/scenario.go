@@ -25,6 +25,11 @@ const (
 	// EnvPhases = "script" makes the output take its phases from the
 	// script's own k6 scenarios instead of the slogate scenario's phases.
 	EnvPhases = "SLOGATE_K6_PHASES"
+	// EnvSegment and EnvSegmentSequence tell the output the run's
+	// execution segment (also given to k6), so that it plans and targets
+	// its share of every phase as the vegeta engine does.
+	EnvSegment         = "SLOGATE_SEGMENT"
+	EnvSegmentSequence = "SLOGATE_SEGMENT_SEQUENCE"
 )
 
 // K6Version is the version of go.k6.io/k6 linked into this binary.

@@ -55,6 +55,7 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 		base:       cfg.Transport,
 		ctx:        runCtx,
 		mix:        cfg.Mix,
+		schedule:   cfg.Schedule,
 		timeout:    cfg.Timeout,
 		maxWorkers: int64(cfg.MaxWorkers),
 		sessions:   cfg.Sessions,
@@ -154,7 +155,7 @@ done:
 		for seq := maxSeq + 1; seq < total; seq++ {
 			due, phase := cfg.Schedule.Due(seq)
 			cfg.Recorder.Record(results.Sample{
-				Phase: phase, Endpoint: cfg.Mix.Endpoint(seq), Due: due,
+				Phase: phase, Endpoint: cfg.Mix.Endpoint(cfg.Schedule.Global(seq)), Due: due,
 				Latency: max(cutoff-due, 0), Error: "not sent: generator backlog at the drain deadline",
 				Outcome: results.OutcomeError, Censored: true,
 			})
@@ -171,7 +172,7 @@ func sample(cfg plan.Job, dues *dueBook, start time.Time, res *vegeta.Result) re
 	done := sent + res.Latency
 	s := results.Sample{
 		Phase:          phase,
-		Endpoint:       cfg.Mix.Endpoint(seq),
+		Endpoint:       cfg.Mix.Endpoint(cfg.Schedule.Global(seq)),
 		Due:            due,
 		Latency:        max(done-due, 0),
 		ServiceLatency: res.Latency,
@@ -273,6 +274,7 @@ type seqTransport struct {
 	base       http.RoundTripper
 	ctx        context.Context
 	mix        *plan.Mix
+	schedule   *plan.Schedule // maps this process's seq to the run's (segments)
 	timeout    time.Duration
 	maxWorkers int64
 	sessions   plan.SessionProvider
@@ -372,12 +374,16 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 	// One deadline bounds the whole exchange: connect, headers and body.
 	ctx, cancel := context.WithTimeout(t.ctx, t.timeout)
 	defer cancel()
-	req, e, err := t.mix.Request(ctx, seq)
+	// The mix's entry, identity and body are functions of the request's
+	// number in the whole run, so the shards of a segmented run send
+	// exactly what one process would.
+	global := t.schedule.Global(seq)
+	req, e, err := t.mix.Request(ctx, global)
 	if err != nil {
 		return nil, err
 	}
 	if t.sessions != nil {
-		t.sessions.Decorate(req, seq, e)
+		t.sessions.Decorate(req, global, e)
 	}
 	req.GetBody = nil
 	if req.Body == nil || req.Body == http.NoBody {
