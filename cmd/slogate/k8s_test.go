@@ -202,6 +202,22 @@ phases: [{name: main, rate: 100, duration: 2s}]
 	if cmd := strings.Join(job.Spec.Template.Spec.Containers[0].Command, " "); !strings.Contains(cmd, "slogate merge /results/shard-*.json --out /results/result.json") {
 		t.Errorf("merge Job runs %q", cmd)
 	}
+	// What the merge Job does: each runner's shard knows its segment (from
+	// k6's own --execution-segment flags), so they merge with no gap.
+	merged := filepath.Join(shards, "result.json")
+	mcode, mout, merr := runCLI(t, append(append([]string{"merge"}, files...), "--out", merged)...)
+	// (200 requests cannot judge the default p99: exit 3 is the verdict,
+	// not a refusal, which would be exit 2.)
+	if mcode == 2 || !strings.Contains(mout, "merged 2 shards (0:1 of 0,1/2,1)") {
+		t.Fatalf("merge of the runners' shards: exit %d\n%s\n%s", mcode, mout, merr)
+	}
+	res, err := results.Read(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary.Requests != total || res.Partial {
+		t.Fatalf("merged %d requests (partial %v), the shards hold %d", res.Summary.Requests, res.Partial, total)
+	}
 }
 
 func seg(i, n int) string {

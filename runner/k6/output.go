@@ -66,6 +66,7 @@ type Output struct {
 	extra     map[string]*results.Recorder
 	outcomes  *scenarios.Outcomes
 	name      string
+	segment   *results.Segment // the execution segment this output's k6 runs
 	rec       *results.Recorder
 	start     time.Time // reference of due times, fixed by the first sample
 	last      time.Time
@@ -168,12 +169,22 @@ func (o *Output) setup() error {
 	}
 	if ls != nil && env[EnvPhases] != "script" {
 		sc := ls.schedule
-		if v := env[EnvSegment]; v != "" {
-			seg, err := plan.ParseSegment(v, env[EnvSegmentSequence])
+		// The segment comes from slogate's engine (env) or, for a runner
+		// k6-operator starts, from k6's own --execution-segment flags.
+		value, sequence := env[EnvSegment], env[EnvSegmentSequence]
+		if opts := o.params.ScriptOptions; value == "" && opts.ExecutionSegment != nil {
+			value = opts.ExecutionSegment.String()
+			if opts.ExecutionSegmentSequence != nil {
+				sequence = opts.ExecutionSegmentSequence.String()
+			}
+		}
+		if value != "" {
+			seg, err := plan.ParseSegment(value, sequence)
 			if err != nil {
-				return fmt.Errorf("slogate output: %s=%s: %w", EnvSegment, v, err)
+				return fmt.Errorf("slogate output: execution segment %s: %w", value, err)
 			}
 			sc = sc.Segmented(seg)
+			o.segment = &results.Segment{Value: seg.Value, Sequence: seg.Sequence}
 		}
 		o.plan.Phases = sc.PhaseSpecs()
 		o.plan.TargetRate = sc.RateAt
@@ -471,6 +482,7 @@ func (o *Output) result(partial bool) *results.Result {
 		},
 	})
 	res.ScriptThresholds = o.scriptThresholds(elapsed)
+	res.Segment = o.segment
 	for name, r := range o.extra {
 		er := r.Result(results.Finish{Elapsed: elapsed, Partial: partial})
 		if len(er.Endpoints) == 1 {
