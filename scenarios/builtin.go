@@ -136,7 +136,8 @@ func (s *Scenario) OverrideLoad(rate float64, duration time.Duration) error {
 
 // OverrideTarget points the scenario at url instead of its own target.
 func (s *Scenario) OverrideTarget(url string) error {
-	s.Target.URL, s.Target.Service, s.Target.Env = url, "", nil
+	// The bundled service's knobs and process go with it.
+	s.Target.URL, s.Target.Service, s.Target.Env, s.Target.Isolate = url, "", nil, false
 	return s.validate()
 }
 

@@ -34,3 +34,21 @@ func TestTargetMetrics(t *testing.T) {
 		}
 	}
 }
+
+// --target on a built-in whose bundled service runs isolated: the service,
+// its knobs and its process all give way to the URL.
+func TestOverrideTargetOfAnIsolatedService(t *testing.T) {
+	s, err := Resolve("guard-baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Target.Isolate {
+		t.Fatal("guard-baseline no longer isolates its guard: this test needs another built-in")
+	}
+	if err := s.OverrideTarget("http://127.0.0.1:8080"); err != nil {
+		t.Fatal(err)
+	}
+	if s.Target.Isolate || s.Target.Service != "" || s.Target.Env != nil {
+		t.Fatalf("target after --target: %+v", s.Target)
+	}
+}

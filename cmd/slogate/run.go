@@ -260,6 +260,9 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
 	}
 	if segment != nil {
 		stage.History = nil // a shard is not a run of the scenario: its merge is
+		if s.Target.Service != "" {
+			fmt.Fprintf(stderr, "slogate: --segment with the bundled service %q: this shard starts its own copy; to load one target, start it once (slogate serve %s) and give every shard --target URL\n", s.Target.Service, s.Target.Service)
+		}
 	}
 	if err := waitUntil(ctx, startAt, stderr); err != nil {
 		return withCode(ExitInconclusive, err)
