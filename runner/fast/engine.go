@@ -1,8 +1,10 @@
 // Package fast is slogate's lean open-model load engine (--engine fast):
 // MaxWorkers workers each claim the next request index with one atomic
 // add, sleep until that request is due, send it once (never retried) and
-// record its latency from the due time. There is no pacer goroutine and
-// no per-request goroutine, channel or context on the plain-HTTP path.
+// record its latency from the due time into a small per-worker buffer,
+// flushed into the shared recorder in batches. There is no pacer
+// goroutine and no per-request goroutine, channel or context on the
+// plain-HTTP path.
 //
 // Transport: fasthttp for plain http:// targets (HTTP/1.1, no retries, no
 // redirects); net/http for https:// targets and for a transport a test
@@ -135,7 +137,7 @@ wait:
 	// were recorded the same way by their worker.)
 	if !stats.Interrupted {
 		for seq := min(r.next.Load(), r.total); seq < r.total; seq++ {
-			r.censor(seq, cutoff)
+			job.Recorder.Record(r.censor(seq, cutoff))
 		}
 		stats.Censored += max(r.total-r.next.Load(), 0)
 	}
@@ -154,24 +156,49 @@ func (r *run) stop(byUser bool) {
 	})
 }
 
-func (r *run) censor(seq int64, cutoff time.Duration) {
+func (r *run) censor(seq int64, cutoff time.Duration) results.Sample {
 	due, phase := r.job.Schedule.Due(seq)
-	r.job.Recorder.Record(results.Sample{
+	return results.Sample{
 		Phase: phase, Endpoint: r.job.Mix.Endpoint(seq), Due: due,
 		Latency: max(cutoff-due, 0), Error: msgCensored,
 		Outcome: results.OutcomeError, Censored: true,
-	})
+	}
 }
+
+// batchSize is how many samples a worker buffers before it takes the
+// recorder's lock; flushWait: a worker about to sleep longer than this
+// flushes first, so that at low rates samples are not held back.
+const (
+	batchSize = 32
+	flushWait = time.Millisecond
+)
 
 // worker is one sender of requests, one at a time.
 type worker struct {
 	timer *time.Timer
 	state any // the sender's per-worker state
+	rec   *results.Recorder
+	buf   []results.Sample
+}
+
+func (w *worker) record(s results.Sample) {
+	w.buf = append(w.buf, s)
+	if len(w.buf) == cap(w.buf) {
+		w.flush()
+	}
+}
+
+func (w *worker) flush() {
+	if len(w.buf) > 0 {
+		w.rec.RecordAll(w.buf)
+		w.buf = w.buf[:0]
+	}
 }
 
 func (r *run) work() {
-	w := &worker{timer: time.NewTimer(time.Hour)}
+	w := &worker{timer: time.NewTimer(time.Hour), rec: r.job.Recorder, buf: make([]results.Sample, 0, batchSize)}
 	w.timer.Stop()
+	defer w.flush()
 	cutoff := r.job.Schedule.End() + r.job.Drain
 	end := r.job.Schedule.End()
 	for {
@@ -184,6 +211,9 @@ func (r *run) work() {
 		}
 		due, phase := r.job.Schedule.Due(seq)
 		if wait := due - time.Since(r.start); wait > 0 {
+			if wait > flushWait {
+				w.flush()
+			}
 			w.timer.Reset(wait)
 			select {
 			case <-w.timer.C:
@@ -196,9 +226,9 @@ func (r *run) work() {
 			// Claimed but never sent: censored at the drain deadline,
 			// cancelled when the user stopped the run.
 			if r.interrupted.Load() {
-				r.job.Recorder.Record(results.Sample{Phase: phase, Endpoint: e, Due: due, Error: msgCancelled, Cancelled: true})
+				w.record(results.Sample{Phase: phase, Endpoint: e, Due: due, Error: msgCancelled, Cancelled: true})
 			} else {
-				r.censor(seq, cutoff)
+				w.record(r.censor(seq, cutoff))
 				r.censoredByWorkers.Add(1)
 			}
 			return
@@ -243,6 +273,6 @@ func (r *run) work() {
 				s.Error = "unexpected status " + strconv.Itoa(s.Status)
 			}
 		}
-		r.job.Recorder.Record(s)
+		w.record(s)
 	}
 }
