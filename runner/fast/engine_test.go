@@ -290,3 +290,45 @@ phases:
 		t.Fatalf("err = %v, want the fast engine to refuse MCP", err)
 	}
 }
+
+// An endless body is read and discarded, never held in memory, and ends
+// at the request timeout as an error.
+func TestEndlessBodyIsBoundedByTheTimeout(t *testing.T) {
+	chunk := []byte(strings.Repeat("x", 64<<10))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		deadline := time.Now().Add(10 * time.Second) // bound the loop
+		for time.Now().Before(deadline) && r.Context().Err() == nil {
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	s := scenarioFor(t, fmt.Sprintf("url: %q, timeout: 700ms", srv.URL), "phases:\n  - {kind: constant, rate: 4, duration: 1s}\n")
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	res, err := runner.Run(context.Background(), s, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	allocated := after.TotalAlloc - before.TotalAlloc
+	t.Logf("took %s, allocated %d MB, errors %v, bytes in %d", took, allocated>>20, res.Summary.Errors, res.Summary.BytesIn)
+	if res.Summary.ErrorCount != 4 || res.Summary.Requests != 4 {
+		t.Errorf("%d of %d requests are errors, want 4 of 4", res.Summary.ErrorCount, res.Summary.Requests)
+	}
+	for msg := range res.Summary.Errors {
+		if !strings.Contains(msg, "timeout") {
+			t.Errorf("error %q, want a timeout", msg)
+		}
+	}
+	if allocated > 64<<20 {
+		t.Errorf("the run allocated %d MB reading endless bodies, want < 64 MB", allocated>>20)
+	}
+	if took > 4*time.Second {
+		t.Errorf("the run took %s, want it bounded by schedule + timeout", took)
+	}
+}

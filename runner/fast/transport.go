@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -78,6 +80,10 @@ func newFastSender(job plan.Job) *fastSender {
 		MaxIdleConnDuration:       90 * time.Second,
 		DisablePathNormalizing:    true,
 		DialTimeout:               s.dial,
+		MaxConnWaitTimeout:        job.Timeout,
+		// Bodies are read from the stream, counted and discarded: an
+		// endless body costs no memory and ends at the request deadline.
+		StreamResponseBody: true,
 	}
 	return s
 }
@@ -133,7 +139,7 @@ func (s *fastSender) send(w *worker, seq int64, e int) exchange {
 		switch {
 		case generatorFault(err):
 			x.err = errors.New(generatorMark + err.Error())
-		case errors.Is(err, fasthttp.ErrTimeout):
+		case isTimeout(err):
 			x.err = fmt.Errorf("timeout after %s", s.timeout)
 		default:
 			x.err = err
@@ -141,8 +147,30 @@ func (s *fastSender) send(w *worker, seq int64, e int) exchange {
 		return x
 	}
 	x.status = resp.StatusCode()
-	x.bytesIn = int64(len(resp.Body()))
+	if rs := resp.BodyStream(); rs != nil {
+		n, err := io.Copy(io.Discard, rs)
+		resp.CloseBodyStream()
+		x.bytesIn = n
+		if err != nil {
+			x.status = 0
+			if isTimeout(err) {
+				x.err = fmt.Errorf("timeout after %s", s.timeout)
+			} else {
+				x.err = fmt.Errorf("reading the response body: %w", err)
+			}
+		}
+	} else {
+		x.bytesIn = int64(len(resp.Body()))
+	}
 	return x
+}
+
+// isTimeout reports whether err is the request's deadline passing
+// (fasthttp does not always wrap the connection's timeout error).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout()) || strings.Contains(err.Error(), "i/o timeout")
 }
 
 func (s *fastSender) cut() {
