@@ -223,10 +223,13 @@ func (r *run) work() {
 		}
 		e := r.job.Mix.Endpoint(seq)
 		if r.stopped.Load() {
-			// Claimed but never sent: censored at the drain deadline,
-			// cancelled when the user stopped the run.
+			// Claimed but never sent: censored at the drain deadline;
+			// when the user stopped the run, cancelled if it was due by
+			// then, else never asked for.
 			if r.interrupted.Load() {
-				w.record(results.Sample{Phase: phase, Endpoint: e, Due: due, Error: msgCancelled, Cancelled: true})
+				if due <= time.Since(r.start) {
+					w.record(results.Sample{Phase: phase, Endpoint: e, Due: due, Error: msgCancelled, Cancelled: true})
+				}
 			} else {
 				w.record(r.censor(seq, cutoff))
 				r.censoredByWorkers.Add(1)
