@@ -96,13 +96,13 @@ func TestBlockAndErrorRates(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	s := scenarioFor(t, fmt.Sprintf("url: %q", srv.URL), "phases:\n  - {kind: constant, rate: 1000, duration: 2s}\n")
+	s := scenarioFor(t, fmt.Sprintf("url: %q", srv.URL), "phases:\n  - {kind: constant, rate: 500, duration: 2s}\n")
 	res, err := runner.Run(context.Background(), s, opts())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Summary.Requests != 2000 || n.Load() != 2000 {
-		t.Fatalf("requests = %d, target saw %d, want 2000 each", res.Summary.Requests, n.Load())
+	if res.Summary.Requests != 1000 || n.Load() != 1000 {
+		t.Fatalf("requests = %d, target saw %d, want 1000 each", res.Summary.Requests, n.Load())
 	}
 	if math.Abs(res.Summary.BlockRate-0.125) > 0.01 {
 		t.Errorf("block rate = %.4f, want 0.125 ± 0.01", res.Summary.BlockRate)
