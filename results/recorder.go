@@ -227,20 +227,34 @@ func NewRecorder(plan Plan) *Recorder {
 func (r *Recorder) Record(x Sample) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.record(&x)
+}
+
+// RecordAll records samples under one lock: an engine's per-worker buffer
+// flushed in batches takes the shared lock once per batch.
+func (r *Recorder) RecordAll(xs []Sample) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range xs {
+		r.record(&xs[i])
+	}
+}
+
+func (r *Recorder) record(x *Sample) {
 	if x.Phase >= 0 && x.Phase < len(r.phases) {
-		r.phases[x.Phase].add(&x)
+		r.phases[x.Phase].add(x)
 		if r.plan.Phases[x.Phase].Warmup {
 			return
 		}
 	}
-	r.run.add(&x)
+	r.run.add(x)
 	if x.Endpoint >= 0 && x.Endpoint < len(r.endpoints) {
-		r.endpoints[x.Endpoint].add(&x)
+		r.endpoints[x.Endpoint].add(x)
 	}
 	if x.Cancelled {
 		return
 	}
-	r.addInterval(&x)
+	r.addInterval(x)
 }
 
 func (r *Recorder) addInterval(x *Sample) {

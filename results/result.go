@@ -162,6 +162,9 @@ type Generator struct {
 	DroppedIterations int64    `json:"dropped_iterations"`
 	Saturated         bool     `json:"saturated"`
 	Reasons           []string `json:"reasons,omitempty"`
+	// Transport is the HTTP client the engine used ("fasthttp",
+	// "net/http"); empty for engines that do not say.
+	Transport string `json:"transport,omitempty"`
 }
 
 // Environment fingerprints where a result was produced, so comparisons of

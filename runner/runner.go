@@ -223,6 +223,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		PlannedReqs:    schedule.Total(),
 		SentReqs:       stats.Sent,
 		PinnedFraction: round4(stats.PinnedFrac),
+		Transport:      stats.Transport,
 	}
 	planned := schedule.Total()
 	if stats.Interrupted {

@@ -77,7 +77,7 @@ with --headroom; --cores measures a bundled service pinned to 1, 2 ... CPUs.`,
 	fl.StringArrayVar(&f.reports, "report", nil, "also write a report, FORMAT=FILE (text, markdown, json, html; repeatable)")
 	fl.StringVar(&f.sloFile, "slo", "", "SLO file (objectives) to gate each step on")
 	fl.StringVar(&f.cores, "cores", "", "per-core scaling of the bundled service: search with it pinned to each count of CPUs (e.g. 1,2)")
-	fl.StringVar(&f.engine, "engine", "vegeta", "load engine: vegeta or k6")
+	fl.StringVar(&f.engine, "engine", "vegeta", "load engine: vegeta, k6 or fast")
 	fl.IntVar(&f.maxWorkers, "max-workers", 0, "cap on concurrent requests (default: from each step's rate)")
 	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE knob for the bundled target service (repeatable)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line per step")

@@ -13,6 +13,7 @@ import (
 	"github.com/slogate/slogate/guardstub/guard"
 	"github.com/slogate/slogate/guardstub/ioc"
 	"github.com/slogate/slogate/runner"
+	fastengine "github.com/slogate/slogate/runner/fast"
 	k6engine "github.com/slogate/slogate/runner/k6"
 	vegetaengine "github.com/slogate/slogate/runner/vegeta"
 	"github.com/slogate/slogate/slo/gate"
@@ -52,11 +53,11 @@ type wiring struct {
 	isolated runner.Services
 }
 
-// newWiring is slogate's own wiring: the vegeta and k6 engines, and the
+// newWiring is slogate's own wiring: the vegeta, k6 and fast engines, and the
 // echo, guard and IOC services.
 func newWiring() wiring {
 	return wiring{
-		engines: runner.Engines{"vegeta": vegetaengine.Run, "k6": k6engine.Run},
+		engines: runner.Engines{"vegeta": vegetaengine.Run, "k6": k6engine.Run, "fast": fastengine.Run},
 		services: runner.Services{
 			"echo": runner.StartEcho,
 			// In a run the guard's own log ("client blocked") is noise in

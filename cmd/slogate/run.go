@@ -77,7 +77,7 @@ P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
 	fl.StringVar(&f.target, "target", "", "target URL (alone: an ad-hoc GET test; with a scenario: replaces its target)")
 	fl.Float64Var(&f.rate, "rate", 0, "constant request rate per second (replaces the scenario's phases)")
 	fl.DurationVar(&f.duration, "duration", 0, "test duration with --rate (e.g. 30s)")
-	fl.StringVar(&f.engine, "engine", "vegeta", "load engine: vegeta or k6")
+	fl.StringVar(&f.engine, "engine", "vegeta", "load engine: vegeta, k6 or fast")
 	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE knob for the bundled target service (repeatable), e.g. ENABLE_MODEL_CACHE=false")
 	fl.StringVar(&f.script, "script", "", "your own k6 script (with --engine k6)")
 	fl.StringVar(&f.sloFile, "slo", "", "SLO file (objectives) to gate on")

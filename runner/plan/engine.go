@@ -68,6 +68,9 @@ type Stats struct {
 	Interrupted bool
 	// DroppedIterations is k6's dropped_iterations.
 	DroppedIterations int64
+	// Transport names the HTTP client the engine used ("fasthttp",
+	// "net/http"), or is empty.
+	Transport string
 	// Result, when an engine builds the whole result itself (k6 writes it
 	// from its output extension in a child process), replaces the recorder's.
 	Result *results.Result

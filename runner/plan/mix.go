@@ -202,5 +202,12 @@ func (m *Mix) Request(ctx context.Context, seq int64) (*http.Request, int, error
 // Kind returns the request kind ("http" or "mcp") of endpoint e.
 func (m *Mix) Kind(e int) string { return m.scenario.Requests[e].Kind }
 
+// Header returns the fixed headers of endpoint e (shared: read, never
+// modify); Identity adds the per-request client header.
+func (m *Mix) Header(e int) http.Header { return m.headers[e] }
+
+// Method returns the HTTP method of endpoint e.
+func (m *Mix) Method(e int) string { return m.scenario.Requests[e].Method }
+
 // URL returns the absolute URL of endpoint e.
 func (m *Mix) URL(e int) string { return m.urls[e] }

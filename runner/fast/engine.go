@@ -1,0 +1,281 @@
+// Package fast is slogate's lean open-model load engine (--engine fast):
+// MaxWorkers workers each claim the next request index with one atomic
+// add, sleep until that request is due, send it once (never retried) and
+// record its latency from the due time into a small per-worker buffer,
+// flushed into the shared recorder in batches. There is no pacer
+// goroutine and no per-request goroutine, channel or context on the
+// plain-HTTP path.
+//
+// Transport: fasthttp for plain http:// targets (HTTP/1.1, no retries, no
+// redirects); net/http for https:// targets and for a transport a test
+// supplies. MCP requests are not supported by this engine yet.
+package fast
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/runner/plan"
+)
+
+// pinnedLateness is how late a request must be, when it takes the last
+// free worker, to count as held back by the worker cap (as in the vegeta
+// engine).
+const pinnedLateness = 10 * time.Millisecond
+
+// Messages shared with the vegeta engine's results.
+const (
+	msgCensored   = "not sent: generator backlog at the drain deadline"
+	msgDrainCut   = "no answer before the drain deadline"
+	msgCancelled  = "cancelled: the run was stopped"
+	generatorMark = "generator out of resources: "
+)
+
+// exchange is one request's fate as a sender saw it.
+type exchange struct {
+	status            int
+	bytesIn, bytesOut int64
+	err               error
+}
+
+// sender sends request seq once, bounded by the request timeout, and
+// reads (and counts) its whole response body.
+type sender interface {
+	send(w *worker, seq int64, e int) exchange
+	// cut ends every request in flight now (the run stopped).
+	cut()
+	close()
+}
+
+// run is the state the workers share.
+type run struct {
+	job   plan.Job
+	start time.Time
+	total int64
+	next  atomic.Int64
+
+	inflight, started, pinned atomic.Int64
+	sent, onSchedule          atomic.Int64
+	censoredByWorkers         atomic.Int64
+
+	// stopped: nothing more goes on the wire; interrupted: the user
+	// stopped the run (requests cut now are cancelled, not errors).
+	stopped, interrupted atomic.Bool
+	stopCh               chan struct{}
+	stopOnce             sync.Once
+	tr                   sender
+}
+
+// Run is the fast engine (a plan.Engine).
+func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
+	if job.MaxWorkers <= 0 {
+		return plan.Stats{}, errors.New("fast engine: MaxWorkers must be set")
+	}
+	if job.Script != "" {
+		return plan.Stats{}, errors.New("fast engine: a k6 script runs on the k6 engine")
+	}
+	if len(job.Mix.Endpoints()) == 0 {
+		return plan.Stats{}, errors.New("fast engine: the scenario has no request to send")
+	}
+	if job.HasKind("mcp") || job.Sessions != nil {
+		return plan.Stats{}, errors.New("fast engine: MCP requests are not supported yet: use --engine vegeta")
+	}
+	r := &run{job: job, total: job.Schedule.Total(), stopCh: make(chan struct{})}
+	var stats plan.Stats
+	tr, name, err := newSender(job)
+	if err != nil {
+		return plan.Stats{}, err
+	}
+	r.tr = tr
+	defer tr.close()
+	stats.Transport = name
+
+	cutoff := job.Schedule.End() + job.Drain
+	workers := int(min(int64(job.MaxWorkers), max(r.total, 1)))
+	var wg sync.WaitGroup
+	stats.Start = time.Now()
+	r.start = stats.Start
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work()
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	deadline := time.NewTimer(cutoff)
+	defer deadline.Stop()
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-deadline.C:
+			r.stop(false)
+		case <-ctx.Done():
+			stats.Interrupted = true
+			r.stop(true)
+			ctx = context.Background() // fire once
+		}
+	}
+	stats.Elapsed = time.Since(stats.Start)
+	stats.Sent = r.sent.Load()
+	stats.OnSchedule = r.onSchedule.Load()
+	if n := r.started.Load(); n > 0 {
+		stats.PinnedFrac = float64(r.pinned.Load()) / float64(n)
+	}
+	// Requests the schedule asked for that no worker claimed before the
+	// drain deadline: each an error with latency (cutoff − due), a lower
+	// bound of what a user would have waited. (Claimed but unsent ones
+	// were recorded the same way by their worker.)
+	if !stats.Interrupted {
+		for seq := min(r.next.Load(), r.total); seq < r.total; seq++ {
+			job.Recorder.Record(r.censor(seq, cutoff))
+		}
+		stats.Censored += max(r.total-r.next.Load(), 0)
+	}
+	stats.Censored += r.censoredByWorkers.Load()
+	return stats, nil
+}
+
+func (r *run) stop(byUser bool) {
+	r.stopOnce.Do(func() {
+		if byUser {
+			r.interrupted.Store(true)
+		}
+		r.stopped.Store(true)
+		close(r.stopCh)
+		r.tr.cut()
+	})
+}
+
+func (r *run) censor(seq int64, cutoff time.Duration) results.Sample {
+	due, phase := r.job.Schedule.Due(seq)
+	return results.Sample{
+		Phase: phase, Endpoint: r.job.Mix.Endpoint(seq), Due: due,
+		Latency: max(cutoff-due, 0), Error: msgCensored,
+		Outcome: results.OutcomeError, Censored: true,
+	}
+}
+
+// batchSize is how many samples a worker buffers before it takes the
+// recorder's lock; flushWait: a worker about to sleep longer than this
+// flushes first, so that at low rates samples are not held back.
+const (
+	batchSize = 32
+	flushWait = time.Millisecond
+)
+
+// worker is one sender of requests, one at a time.
+type worker struct {
+	timer *time.Timer
+	state any // the sender's per-worker state
+	rec   *results.Recorder
+	buf   []results.Sample
+}
+
+func (w *worker) record(s results.Sample) {
+	w.buf = append(w.buf, s)
+	if len(w.buf) == cap(w.buf) {
+		w.flush()
+	}
+}
+
+func (w *worker) flush() {
+	if len(w.buf) > 0 {
+		w.rec.RecordAll(w.buf)
+		w.buf = w.buf[:0]
+	}
+}
+
+func (r *run) work() {
+	w := &worker{timer: time.NewTimer(time.Hour), rec: r.job.Recorder, buf: make([]results.Sample, 0, batchSize)}
+	w.timer.Stop()
+	defer w.flush()
+	cutoff := r.job.Schedule.End() + r.job.Drain
+	end := r.job.Schedule.End()
+	for {
+		if r.stopped.Load() {
+			return
+		}
+		seq := r.next.Add(1) - 1
+		if seq >= r.total {
+			return
+		}
+		due, phase := r.job.Schedule.Due(seq)
+		if wait := due - time.Since(r.start); wait > 0 {
+			if wait > flushWait {
+				w.flush()
+			}
+			w.timer.Reset(wait)
+			select {
+			case <-w.timer.C:
+			case <-r.stopCh:
+				w.timer.Stop()
+			}
+		}
+		e := r.job.Mix.Endpoint(seq)
+		if r.stopped.Load() {
+			// Claimed but never sent: censored at the drain deadline;
+			// when the user stopped the run, cancelled if it was due by
+			// then, else never asked for.
+			if r.interrupted.Load() {
+				if due <= time.Since(r.start) {
+					w.record(results.Sample{Phase: phase, Endpoint: e, Due: due, Error: msgCancelled, Cancelled: true})
+				}
+			} else {
+				w.record(r.censor(seq, cutoff))
+				r.censoredByWorkers.Add(1)
+			}
+			return
+		}
+		sent := time.Since(r.start)
+		lateness := max(sent-due, 0)
+		if r.inflight.Add(1) >= int64(r.job.MaxWorkers) && lateness > pinnedLateness {
+			r.pinned.Add(1)
+		}
+		r.started.Add(1)
+		x := r.tr.send(w, seq, e)
+		r.inflight.Add(-1)
+		done := time.Since(r.start)
+		s := results.Sample{
+			Phase: phase, Endpoint: e, Due: due,
+			Latency:        max(done-due, 0),
+			ServiceLatency: done - sent,
+			Lateness:       lateness,
+			Status:         x.status,
+			BytesIn:        x.bytesIn,
+			BytesOut:       x.bytesOut,
+		}
+		if x.err != nil {
+			s.Status = 0
+			s.Error = x.err.Error()
+			switch {
+			case r.interrupted.Load():
+				s.Cancelled = true
+			case strings.HasPrefix(s.Error, generatorMark):
+				s.GeneratorFault = true
+			case r.stopped.Load():
+				s.Error = msgDrainCut
+			}
+		}
+		if !s.Cancelled && !s.GeneratorFault {
+			r.sent.Add(1)
+			if sent <= end {
+				r.onSchedule.Add(1)
+			}
+			s.Outcome = r.job.Scenario.Outcomes.Classify(s.Status, x.err != nil)
+			if x.err == nil && s.Outcome == results.OutcomeError {
+				s.Error = "unexpected status " + strconv.Itoa(s.Status)
+			}
+		}
+		w.record(s)
+	}
+}

@@ -1,0 +1,289 @@
+package fast
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/slogate/slogate/runner/plan"
+)
+
+// newSender picks the transport: fasthttp when every request goes to a
+// plain http:// URL and no test transport is given, net/http otherwise.
+func newSender(job plan.Job) (sender, string, error) {
+	plain := job.Transport == nil
+	for e := range job.Mix.Endpoints() {
+		u, err := url.Parse(job.Mix.URL(e))
+		if err != nil {
+			return nil, "", fmt.Errorf("fast engine: request url %q: %w", job.Mix.URL(e), err)
+		}
+		if u.Scheme != "http" {
+			plain = false
+		}
+	}
+	if plain {
+		return newFastSender(job), "fasthttp", nil
+	}
+	return newHTTPSender(job), "net/http", nil
+}
+
+// generatorFault reports whether err is the generator's own resource
+// limit rather than the target's doing (as in the vegeta engine).
+func generatorFault(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EADDRNOTAVAIL, syscall.EADDRINUSE, syscall.ENOBUFS, syscall.ENOMEM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// fastSender sends over fasthttp. Stopping the run closes every
+// connection it dialled, which ends the requests in flight at once
+// (fasthttp has no per-request context).
+type fastSender struct {
+	client  *fasthttp.Client
+	mix     *plan.Mix
+	timeout time.Duration
+
+	cutDone atomic.Bool
+	mu      sync.Mutex
+	conns   map[*trackedConn]struct{}
+}
+
+type fastState struct {
+	req  *fasthttp.Request
+	resp *fasthttp.Response
+}
+
+func newFastSender(job plan.Job) *fastSender {
+	s := &fastSender{mix: job.Mix, timeout: job.Timeout, conns: map[*trackedConn]struct{}{}}
+	s.client = &fasthttp.Client{
+		Name:                      "slogate",
+		MaxConnsPerHost:           job.MaxWorkers,
+		MaxIdemponentCallAttempts: 1,
+		RetryIfErr:                func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
+		ReadTimeout:               job.Timeout,
+		WriteTimeout:              job.Timeout,
+		MaxIdleConnDuration:       90 * time.Second,
+		DisablePathNormalizing:    true,
+		DialTimeout:               s.dial,
+		MaxConnWaitTimeout:        job.Timeout,
+		// Bodies are read from the stream, counted and discarded: an
+		// endless body costs no memory and ends at the request deadline.
+		StreamResponseBody: true,
+	}
+	return s
+}
+
+// errStopped refuses a new connection once the run has stopped.
+var errStopped = errors.New("the run was stopped")
+
+func (s *fastSender) dial(addr string, timeout time.Duration) (net.Conn, error) {
+	if s.cutDone.Load() {
+		return nil, errStopped
+	}
+	c, err := net.DialTimeout("tcp", addr, min(timeout, 5*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	tc := &trackedConn{Conn: c, s: s}
+	s.mu.Lock()
+	if s.cutDone.Load() {
+		s.mu.Unlock()
+		c.Close()
+		return nil, errStopped
+	}
+	s.conns[tc] = struct{}{}
+	s.mu.Unlock()
+	return tc, nil
+}
+
+func (s *fastSender) send(w *worker, seq int64, e int) exchange {
+	st, _ := w.state.(*fastState)
+	if st == nil {
+		st = &fastState{req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse()}
+		w.state = st
+	}
+	req, resp := st.req, st.resp
+	req.Reset()
+	resp.Reset()
+	req.SetRequestURI(s.mix.URL(e))
+	req.Header.SetMethod(s.mix.Method(e))
+	for k, vs := range s.mix.Header(e) {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if h, v := s.mix.Identity(seq, e); h != "" {
+		req.Header.Set(h, v)
+	}
+	body := s.mix.Body(seq, e)
+	if body != nil {
+		req.SetBodyRaw(body)
+	}
+	x := exchange{bytesOut: int64(len(body))}
+	if err := s.client.DoDeadline(req, resp, time.Now().Add(s.timeout)); err != nil {
+		switch {
+		case generatorFault(err):
+			x.err = errors.New(generatorMark + err.Error())
+		case isTimeout(err):
+			x.err = fmt.Errorf("timeout after %s", s.timeout)
+		default:
+			x.err = err
+		}
+		return x
+	}
+	x.status = resp.StatusCode()
+	if rs := resp.BodyStream(); rs != nil {
+		n, err := io.Copy(io.Discard, rs)
+		resp.CloseBodyStream()
+		x.bytesIn = n
+		if err != nil {
+			x.status = 0
+			if isTimeout(err) {
+				x.err = fmt.Errorf("timeout after %s", s.timeout)
+			} else {
+				x.err = fmt.Errorf("reading the response body: %w", err)
+			}
+		}
+	} else {
+		x.bytesIn = int64(len(resp.Body()))
+	}
+	return x
+}
+
+// isTimeout reports whether err is the request's deadline passing
+// (fasthttp does not always wrap the connection's timeout error).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, fasthttp.ErrTimeout) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout()) || strings.Contains(err.Error(), "i/o timeout")
+}
+
+func (s *fastSender) cut() {
+	s.mu.Lock()
+	s.cutDone.Store(true)
+	conns := s.conns
+	s.conns = map[*trackedConn]struct{}{}
+	s.mu.Unlock()
+	for c := range conns {
+		c.Conn.Close()
+	}
+}
+
+func (s *fastSender) close() {
+	s.client.CloseIdleConnections()
+	s.cut()
+}
+
+// trackedConn leaves the sender's set when fasthttp closes it.
+type trackedConn struct {
+	net.Conn
+	s *fastSender
+}
+
+func (c *trackedConn) Close() error {
+	c.s.mu.Lock()
+	delete(c.s.conns, c)
+	c.s.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// httpSender sends over net/http (https targets, a test's transport):
+// one context per request under a run-wide one that stopping cancels.
+type httpSender struct {
+	rt      http.RoundTripper
+	own     *http.Transport
+	mix     *plan.Mix
+	timeout time.Duration
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+func newHTTPSender(job plan.Job) *httpSender {
+	s := &httpSender{rt: job.Transport, mix: job.Mix, timeout: job.Timeout}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if s.rt == nil {
+		s.own = &http.Transport{
+			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			MaxIdleConnsPerHost: max(job.MaxWorkers, 64) * 2,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  true,
+			TLSClientConfig:     job.TLS,
+			ReadBufferSize:      64 << 10,
+			WriteBufferSize:     64 << 10,
+		}
+		s.rt = s.own
+	}
+	return s
+}
+
+// noReplayBody makes a request without a body non-replayable, so net/http
+// never re-sends it after a failed reused connection (see the vegeta
+// engine).
+type noReplayBody struct{}
+
+func (noReplayBody) Read([]byte) (int, error)         { return 0, io.EOF }
+func (noReplayBody) Close() error                     { return nil }
+func (noReplayBody) WriteTo(io.Writer) (int64, error) { return 0, nil }
+
+var identity = []string{"identity"}
+
+func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
+	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
+	defer cancel()
+	var x exchange
+	req, _, err := s.mix.Request(ctx, seq)
+	if err != nil {
+		x.err = err
+		return x
+	}
+	x.bytesOut = max(req.ContentLength, 0)
+	req.GetBody = nil
+	if req.Body == nil || req.Body == http.NoBody {
+		req.Body, req.ContentLength, req.TransferEncoding = noReplayBody{}, 0, identity
+	}
+	resp, err := s.rt.RoundTrip(req)
+	if err == nil {
+		x.bytesIn, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			err = fmt.Errorf("reading the response body: %w", err)
+		}
+	}
+	if err != nil {
+		switch {
+		case generatorFault(err):
+			x.err = errors.New(generatorMark + err.Error())
+		case errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil:
+			x.err = fmt.Errorf("timeout after %s", s.timeout)
+		default:
+			x.err = err
+		}
+		return x
+	}
+	x.status = resp.StatusCode
+	return x
+}
+
+func (s *httpSender) cut() { s.cancel() }
+
+func (s *httpSender) close() {
+	s.cancel()
+	if s.own != nil {
+		s.own.CloseIdleConnections()
+	}
+}
