@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -37,17 +36,6 @@ func newSender(job plan.Job) (sender, string, error) {
 		return newFastSender(job), "fasthttp", nil
 	}
 	return newHTTPSender(job), "net/http", nil
-}
-
-// generatorFault reports whether err is the generator's own resource
-// limit rather than the target's doing (as in the vegeta engine).
-func generatorFault(err error) bool {
-	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EADDRNOTAVAIL, syscall.EADDRINUSE, syscall.ENOBUFS, syscall.ENOMEM} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
 }
 
 // fastSender sends over fasthttp. Stopping the run closes every
@@ -137,7 +125,7 @@ func (s *fastSender) send(w *worker, seq int64, e int) exchange {
 	x := exchange{bytesOut: int64(len(body))}
 	if err := s.client.DoDeadline(req, resp, time.Now().Add(s.timeout)); err != nil {
 		switch {
-		case generatorFault(err):
+		case plan.GeneratorFault(err):
 			x.err = errors.New(generatorMark + err.Error())
 		case isTimeout(err):
 			x.err = fmt.Errorf("timeout after %s", s.timeout)
@@ -231,17 +219,6 @@ func newHTTPSender(job plan.Job) *httpSender {
 	return s
 }
 
-// noReplayBody makes a request without a body non-replayable, so net/http
-// never re-sends it after a failed reused connection (see the vegeta
-// engine).
-type noReplayBody struct{}
-
-func (noReplayBody) Read([]byte) (int, error)         { return 0, io.EOF }
-func (noReplayBody) Close() error                     { return nil }
-func (noReplayBody) WriteTo(io.Writer) (int64, error) { return 0, nil }
-
-var identity = []string{"identity"}
-
 func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
 	defer cancel()
@@ -252,10 +229,7 @@ func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 		return x
 	}
 	x.bytesOut = max(req.ContentLength, 0)
-	req.GetBody = nil
-	if req.Body == nil || req.Body == http.NoBody {
-		req.Body, req.ContentLength, req.TransferEncoding = noReplayBody{}, 0, identity
-	}
+	plan.NoReplay(req)
 	resp, err := s.rt.RoundTrip(req)
 	if err == nil {
 		x.bytesIn, err = io.Copy(io.Discard, resp.Body)
@@ -266,7 +240,7 @@ func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 	}
 	if err != nil {
 		switch {
-		case generatorFault(err):
+		case plan.GeneratorFault(err):
 			x.err = errors.New(generatorMark + err.Error())
 		case errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil:
 			x.err = fmt.Errorf("timeout after %s", s.timeout)

@@ -23,7 +23,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -305,42 +304,12 @@ var errCancelled = errors.New("cancelled: the run was stopped")
 // send for lack of its own resources.
 const generatorFaultMark = "generator out of resources: "
 
-// generatorFault reports whether err is the generator's own resource
-// limit rather than the target's doing: out of file descriptors (EMFILE,
-// ENFILE), of ephemeral ports (EADDRNOTAVAIL, EADDRINUSE on connect), of
-// socket buffers or memory (ENOBUFS, ENOMEM).
-func generatorFault(err error) bool {
-	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.EADDRNOTAVAIL, syscall.EADDRINUSE, syscall.ENOBUFS, syscall.ENOMEM} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
-}
-
-// noReplayBody makes a request without a body non-replayable, so that
-// net/http never re-sends it on a fresh connection after a reused one
-// failed (Transport retries replayable requests silently): every failed
-// attempt is the target's error and is counted. It is empty; the
-// transport sees EOF at once and sends no body.
-type noReplayBody struct{}
-
-func (noReplayBody) Read([]byte) (int, error) { return 0, io.EOF }
-func (noReplayBody) Close() error             { return nil }
-
-// WriteTo writes nothing. Without it, net/http copies the empty body
-// through the connection's ReadFrom, which allocates a 32 KB buffer per
-// request (io.Copy's fallback): +25 % CPU per request at 5k req/s.
-func (noReplayBody) WriteTo(io.Writer) (int64, error) { return 0, nil }
-
-var identity = []string{"identity"}
-
 // classify turns a failed exchange into the error the result records.
 func (t *seqTransport) classify(err error) error {
 	switch {
 	case t.interrupted.Load() && t.ctx.Err() != nil:
 		return errCancelled
-	case generatorFault(err):
+	case plan.GeneratorFault(err):
 		return errors.New(generatorFaultMark + err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("timeout after %s", t.timeout)
@@ -385,13 +354,7 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 	if t.sessions != nil {
 		t.sessions.Decorate(req, global, e)
 	}
-	req.GetBody = nil
-	if req.Body == nil || req.Body == http.NoBody {
-		// "identity": no chunked framing and no probe of the empty body
-		// (a goroutine and a timer per request); nothing but the head is
-		// written.
-		req.Body, req.ContentLength, req.TransferEncoding = noReplayBody{}, 0, identity
-	}
+	plan.NoReplay(req)
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, t.classify(err)
