@@ -18,14 +18,14 @@ COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath \
         -ldflags "-s -w -X github.com/slogate/slogate/runner.Version=${VERSION}" \
-        -o /out/slogate ./cmd/slogate \
-    && ln -s slogate /out/k6
+        -o /out/slogate ./cmd/slogate
 
 FROM alpine:3.22
 # uid/gid 12345 (as grafana/k6's image); the manifests set fsGroup to it.
 RUN addgroup -g 12345 slogate && adduser -D -u 12345 -G slogate -g slogate slogate
 COPY --from=build /out/slogate /usr/local/bin/slogate
-COPY --from=build /out/k6 /usr/local/bin/k6
+# a symlink made here: COPY of a symlink would copy the whole binary again
+RUN ln -s slogate /usr/local/bin/k6
 ENV K6_AUTO_EXTENSION_RESOLUTION=false K6_NO_USAGE_REPORT=true
 USER 12345
 WORKDIR /home/slogate
