@@ -4,10 +4,10 @@
 Prints, as ratios:
   * CPU per request at 5k and 20k req/s (user+sys of the generator process / requests),
   * the highest rate each holds (steps of 10k to 50k req/s, 5 s each; a generator's
-    ladder stops at its first miss). Held = >= 99 % of the asked requests sent and
+    ladder stops at a step it misses twice). Held = >= 99 % of the asked requests sent and
     send lateness p99 <= 10 ms (slogate's engines: the result's achieved_ratio and
     lateness_ms; the vegeta CLI and Fortio report no lateness: their achieved rate
-    >= 99 % of asked), and < 0.1 % errors,
+    >= 99 % of asked), and < 0.1 % errors; a missed step is tried once more,
   * slogate's peak RSS for a 1,000,000-request run vs a 100,000-request run
     (memory must not grow with the run's length).
 
@@ -143,24 +143,30 @@ try:
     best = {name: 0 for name, _ in GENS}
     missed = set()
     print(f"highest rate held (5 s steps; held = >= {100 * HELD_SENT:.0f}% of asked sent, lateness p99 <= {HELD_LATE_MS:.0f} ms "
-          "(vegeta CLI, Fortio: achieved rate >= 99% of asked), < 0.1% errors; a generator stops at its first miss):")
+          "(vegeta CLI, Fortio: achieved rate >= 99% of asked), < 0.1% errors; a miss is tried once more; a generator stops at a step missed twice):")
     for rate in rates:
         for name, fn in GENS:
             if name in missed:
                 continue
-            r = fn(rate, 5)
-            late = f" lateness p99={r['late']:.2f} ms" if r["late"] is not None else ""
-            print(f"  {name:14s} {rate:6d} req/s: held={r['held']} sent={100 * r['ratio']:.1f}%{late} p99={r['p99']:.2f} ms")
+            for attempt in (1, 2):  # runs near a ceiling are bimodal: a miss gets one more try
+                r = fn(rate, 5)
+                late = f" lateness p99={r['late']:.2f} ms" if r["late"] is not None else ""
+                print(f"  {name:14s} {rate:6d} req/s: held={r['held']} sent={100 * r['ratio']:.1f}%{late} p99={r['p99']:.2f} ms"
+                      + ("" if attempt == 1 else " (second try)"))
+                if r["held"]:
+                    break
             if r["held"]:
                 best[name] = max(best[name], rate)
             else:
                 missed.add(name)
-    line = "  ceilings: " + ", ".join(f"{name} {best[name]}" for name, _ in GENS) + " req/s"
-    print(line)
-    line = f"  ratio ceiling fast/vegeta-engine = {best['slogate-fast'] / max(best['slogate-vegeta'], 1):.2f}, " \
-           f"fast/vegeta-cli = {best['slogate-fast'] / max(best['vegeta-cli'], 1):.2f}"
+
+    def ratio(a, b):
+        return f"{best[a] / best[b]:.2f}" if best[b] else "n/a (held no step)"
+
+    print("  ceilings: " + ", ".join(f"{name} {best[name]}" for name, _ in GENS) + " req/s")
+    line = f"  ratio ceiling fast/vegeta-engine = {ratio('slogate-fast', 'slogate-vegeta')}, fast/vegeta-cli = {ratio('slogate-fast', 'vegeta-cli')}"
     if FORTIO:
-        line += f", fast/fortio = {best['slogate-fast'] / max(best['fortio'], 1):.2f}"
+        line += f", fast/fortio = {ratio('slogate-fast', 'fortio')}"
     print(line)
 
     mem_rate = 10000 if QUICK else 20000
