@@ -155,8 +155,10 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 	if opts.MaxWorkers > 0 {
 		maxWorkers = opts.MaxWorkers
 	}
-	if maxWorkers == 0 {
-		maxWorkers = DefaultMaxWorkers(s.PeakRate() * opts.Segment.Fraction())
+	peakRate := s.PeakRate() * opts.Segment.Fraction()
+	defaulted := maxWorkers == 0
+	if defaulted {
+		maxWorkers = DefaultMaxWorkers(peakRate)
 	}
 
 	var sessions plan.SessionProvider
@@ -201,21 +203,26 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		stopProgress = startProgress(rec, schedule, opts.Progress)
 	}
 	stats, err := run(ctx, plan.Job{
-		Scenario:   s,
-		Schedule:   schedule,
-		Mix:        mix,
-		Recorder:   rec,
-		BaseURL:    baseURL,
-		MaxWorkers: maxWorkers,
-		Timeout:    s.Target.Timeout.D(),
-		Drain:      s.Generator.Drain.D(),
-		Sessions:   sessions,
-		Script:     script,
-		TLS:        opts.TLS,
+		Scenario:         s,
+		Schedule:         schedule,
+		Mix:              mix,
+		Recorder:         rec,
+		BaseURL:          baseURL,
+		MaxWorkers:       maxWorkers,
+		WorkersDefaulted: defaulted,
+		PeakRate:         peakRate,
+		Timeout:          s.Target.Timeout.D(),
+		Drain:            s.Generator.Drain.D(),
+		Sessions:         sessions,
+		Script:           script,
+		TLS:              opts.TLS,
 	})
 	stopProgress()
 	if err != nil {
 		return nil, err
+	}
+	if stats.MaxWorkers > 0 {
+		maxWorkers = stats.MaxWorkers
 	}
 
 	gen := results.Generator{

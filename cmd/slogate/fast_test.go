@@ -46,3 +46,60 @@ phases:
 		t.Errorf("MCP on the fast engine: exit %d, want %d with MCP named\n%s\n%s", code, ExitBadInput, out, stderr)
 	}
 }
+
+// A vegeta-engine run the generator could not keep up with ends with one
+// line suggesting --engine fast; the same run with --engine fast, and a run
+// that held its rate, print no such line.
+func TestSaturatedRunHintsFastEngine(t *testing.T) {
+	srv := delayServer(50 * time.Millisecond)
+	defer srv.Close()
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "sat.yaml", `target: {url: "`+srv.URL+`"}
+requests: [{name: get}]
+generator: {drain: 200ms}
+phases: [{kind: constant, rate: 200, duration: 1s}]
+slo: [{metric: p50, threshold: "< 500ms"}]
+`)
+	const hint = "--engine fast holds higher rates"
+	code, stdout, stderr := runCLI(t, "run", sc, "--max-workers", "1", "--no-history", "-q")
+	if code != ExitInconclusive {
+		t.Fatalf("exit %d, want 3 (inconclusive)\n%s\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "the vegeta engine could not hold 200 req/s; "+hint) {
+		t.Errorf("no --engine fast hint on stderr:\n%s", stderr)
+	}
+	code, stdout, stderr = runCLI(t, "run", sc, "--max-workers", "1", "--engine", "fast", "--no-history", "-q")
+	if code != ExitInconclusive || strings.Contains(stderr, hint) {
+		t.Errorf("--engine fast: exit %d (want 3), stderr must not hint at itself:\n%s\n%s", code, stdout, stderr)
+	}
+	fine := writeFile(t, dir, "fine.yaml", `target: {url: "`+srv.URL+`"}
+requests: [{name: get}]
+phases: [{kind: constant, rate: 20, duration: 1s}]
+slo: [{metric: p50, threshold: "< 500ms"}]
+`)
+	code, stdout, stderr = runCLI(t, "run", fine, "--no-history", "-q")
+	if code != 0 || strings.Contains(stderr, hint) {
+		t.Errorf("passing run: exit %d (want 0), no hint expected:\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// The hint is for falling behind, not for running out of the generator's
+// own resources (file descriptors, ports).
+func TestFastEngineHintOnlyForFallingBehind(t *testing.T) {
+	res := &results.Result{Generator: results.Generator{Saturated: true, AchievedRatio: 0.5}}
+	if fastEngineHint("vegeta", res, 30000) != "slogate: the vegeta engine could not hold 30000 req/s; --engine fast holds higher rates" {
+		t.Errorf("achieved ratio 0.5: hint %q", fastEngineHint("vegeta", res, 30000))
+	}
+	res.Generator = results.Generator{Saturated: true, AchievedRatio: 1, PinnedFraction: 0.3}
+	if fastEngineHint("vegeta", res, 30000) == "" {
+		t.Error("pinned run: no hint")
+	}
+	res.Generator = results.Generator{Saturated: true, AchievedRatio: 1, Reasons: []string{"the generator ran out of its own resources"}}
+	if h := fastEngineHint("vegeta", res, 30000); h != "" {
+		t.Errorf("generator faults: hint %q, want none", h)
+	}
+	res.Generator = results.Generator{Saturated: true, AchievedRatio: 0.5}
+	if h := fastEngineHint("k6", res, 30000); h != "" {
+		t.Errorf("k6 engine: hint %q, want none", h)
+	}
+}

@@ -274,7 +274,27 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
 	if err != nil {
 		return withCode(ExitBadInput, err)
 	}
-	return exitWith(stage.Finish(res))
+	code, err := stage.Finish(res)
+	if hint := fastEngineHint(f.engine, res, s.PeakRate()*segment.Fraction()); hint != "" {
+		fmt.Fprintln(stderr, hint)
+	}
+	return exitWith(code, err)
+}
+
+// fastEngineHint is the line printed after the verdict of a vegeta-engine
+// run that the generator could not keep up with (too few requests sent on
+// schedule, or every worker busy): the fast engine holds higher rates. A
+// run short of its own resources (file descriptors, ports) gets no hint:
+// another engine would not have them either.
+func fastEngineHint(engine string, res *results.Result, peakRate float64) string {
+	if engine != "vegeta" || res == nil || res.Partial {
+		return ""
+	}
+	g := res.Generator
+	if !g.Saturated || (g.AchievedRatio >= runner.MinAchievedRatio && g.PinnedFraction <= runner.MaxPinnedFraction) {
+		return ""
+	}
+	return fmt.Sprintf("slogate: the vegeta engine could not hold %.0f req/s; --engine fast holds higher rates", peakRate)
 }
 
 // stage is the gate's last stage of a run as the flags ask for it: the

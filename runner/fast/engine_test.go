@@ -337,3 +337,36 @@ func TestEndlessBodyIsBoundedByTheTimeout(t *testing.T) {
 		t.Errorf("the run took %s, want it bounded by schedule + timeout", took)
 	}
 }
+
+// Above 12k req/s the engine takes its own default cap (5 ms of the peak
+// rate, 64..1024) unless the scenario or --max-workers sets one, and the
+// result says which cap was used.
+func TestDefaultMaxWorkers(t *testing.T) {
+	for _, c := range []struct {
+		rate    float64
+		generic int
+		want    int
+	}{{1000, 250, 250}, {12000, 512, 512}, {13000, 64, 65}, {20000, 64, 100}, {50000, 64, 250}, {1e6, 64, 1024}} {
+		if got := fast.DefaultMaxWorkers(c.rate, c.generic); got != c.want {
+			t.Errorf("DefaultMaxWorkers(%v, %d) = %d, want %d", c.rate, c.generic, got, c.want)
+		}
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	s := scenarioFor(t, fmt.Sprintf("url: %q", srv.URL), "phases:\n  - {kind: constant, rate: 20000, duration: 10ms}\n")
+	res, err := runner.Run(context.Background(), s, opts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Generator.MaxWorkers != 100 || res.Summary.Requests != 200 {
+		t.Errorf("max_workers %d requests %d, want 100 and 200", res.Generator.MaxWorkers, res.Summary.Requests)
+	}
+	o := opts()
+	o.MaxWorkers = 7
+	if res, err = runner.Run(context.Background(), s, o); err != nil {
+		t.Fatal(err)
+	}
+	if res.Generator.MaxWorkers != 7 {
+		t.Errorf("--max-workers 7: max_workers %d", res.Generator.MaxWorkers)
+	}
+}

@@ -30,8 +30,14 @@ type Job struct {
 	Recorder   *results.Recorder
 	BaseURL    string
 	MaxWorkers int
-	Timeout    time.Duration // per request
-	Drain      time.Duration // how long past the schedule's end the backlog may be sent
+	// WorkersDefaulted: MaxWorkers is runner's default from the peak rate
+	// (neither the scenario nor --max-workers set it); an engine with a
+	// default of its own may replace it and say so in Stats.MaxWorkers.
+	WorkersDefaulted bool
+	// PeakRate is the schedule's highest rate (req/s) in this segment.
+	PeakRate float64
+	Timeout  time.Duration // per request
+	Drain    time.Duration // how long past the schedule's end the backlog may be sent
 	// Sessions adds per-client session headers (MCP), or is nil.
 	Sessions SessionProvider
 	// Script is a user's own k6 script (k6 engine only).
@@ -71,6 +77,9 @@ type Stats struct {
 	// Transport names the HTTP client the engine used ("fasthttp",
 	// "net/http"), or is empty.
 	Transport string
+	// MaxWorkers is the concurrency cap the engine used when it replaced
+	// a defaulted Job.MaxWorkers with its own; 0: Job.MaxWorkers.
+	MaxWorkers int
 	// Result, when an engine builds the whole result itself (k6 writes it
 	// from its output extension in a child process), replaces the recorder's.
 	Result *results.Result
