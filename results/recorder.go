@@ -281,10 +281,17 @@ func (r *Recorder) addInterval(x *Sample) {
 	}
 	if sec > r.maxDueSec {
 		r.maxDueSec = sec
+		// Closed in order of time, so OnInterval sees seconds ascending
+		// (a remote-write receiver refuses a point older than one it has).
+		var closing []int
 		for s, a := range r.intervals {
 			if a.hist != nil && s+r.lagSec < sec {
-				r.closeInterval(s, a)
+				closing = append(closing, s)
 			}
+		}
+		sort.Ints(closing)
+		for _, s := range closing {
+			r.closeInterval(s, r.intervals[s])
 		}
 	}
 }

@@ -59,15 +59,30 @@ func TestOnIntervalSeesEverySecond(t *testing.T) {
 		OnInterval: func(iv Interval) { got = append(got, iv) }})
 	for i := range 100 {
 		rec.Record(Sample{Due: time.Duration(i) * 100 * time.Millisecond, Latency: time.Millisecond, Outcome: OutcomeSuccess})
+		if i == 50 { // a late jump closes several seconds at once
+			rec.Record(Sample{Due: 9500 * time.Millisecond, Latency: time.Millisecond, Outcome: OutcomeSuccess})
+		}
 	}
 	live := len(got)
 	res := rec.Result(Finish{Elapsed: 10 * time.Second})
+	var total int64
+	for _, iv := range res.Intervals {
+		total += iv.Requests
+	}
+	if total != 101 {
+		t.Fatalf("the result's intervals hold %d requests, want 101", total)
+	}
 	if live < 5 || len(got) != 10 || len(res.Intervals) != 10 {
 		t.Fatalf("%d intervals during the run, %d in all, %d in the result", live, len(got), len(res.Intervals))
 	}
 	seen := map[int]bool{}
-	for _, iv := range got {
-		if seen[iv.TS] || iv.Requests != 10 || iv.Success != 10 || iv.LatencyMs.P50 < 1 || iv.LatencyMs.P50 > 1.01 {
+	for i, iv := range got {
+		if i > 0 && iv.TS <= got[i-1].TS {
+			t.Fatalf("second %d after %d: OnInterval must see seconds ascending", iv.TS, got[i-1].TS)
+		}
+		// (the jump closed seconds 0..7 early: what came later still counts
+		// in the result's intervals, not in what was pushed)
+		if seen[iv.TS] || iv.Requests < 1 || iv.Requests > 11 || iv.Success != iv.Requests || iv.LatencyMs.P50 < 1 || iv.LatencyMs.P50 > 1.01 {
 			t.Fatalf("interval %+v (seen before: %v)", iv, seen[iv.TS])
 		}
 		seen[iv.TS] = true

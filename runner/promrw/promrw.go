@@ -58,6 +58,7 @@ type Writer struct {
 	done    chan struct{}
 	stop    chan struct{}
 	stats   Stats
+	lastTS  int   // the latest second sent (-1: none)
 	success int64 // cumulative, in the order sent
 	blocked int64
 	errors  int64
@@ -77,13 +78,15 @@ func Start(rawURL string, start time.Time, scenario, engine string) (*Writer, er
 			{Name: "run", Value: start.UTC().Format(time.RFC3339)},
 			{Name: "scenario", Value: scenario},
 		},
-		wake: make(chan struct{}, 1), done: make(chan struct{}), stop: make(chan struct{}),
+		wake: make(chan struct{}, 1), done: make(chan struct{}), stop: make(chan struct{}), lastTS: -1,
 	}
 	go w.loop()
 	return w, nil
 }
 
-// Push queues one closed interval; it never blocks.
+// Push queues one closed interval; it never blocks. Seconds should come in
+// ascending order (the recorder closes them so); an older second than one
+// already sent is dropped.
 func (w *Writer) Push(iv results.Interval) {
 	w.mu.Lock()
 	if len(w.queue) >= QueueSize {
@@ -129,6 +132,24 @@ func (w *Writer) flush() {
 		return
 	}
 	sort.Slice(batch, func(i, j int) bool { return batch[i].TS < batch[j].TS })
+	// A second older than one already sent would make the receiver refuse
+	// the whole request ("out of order sample"): it is dropped and counted.
+	fresh := batch[:0]
+	for _, iv := range batch {
+		if iv.TS > w.lastTS {
+			fresh = append(fresh, iv)
+			w.lastTS = iv.TS
+		}
+	}
+	if stale := len(batch) - len(fresh); stale > 0 {
+		w.mu.Lock()
+		w.stats.Dropped += int64(stale)
+		w.mu.Unlock()
+	}
+	batch = fresh
+	if len(batch) == 0 {
+		return
+	}
 	req := w.request(batch)
 	err := w.send(req)
 	w.mu.Lock()

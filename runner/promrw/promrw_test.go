@@ -24,8 +24,8 @@ func TestPushedSeriesQueryBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// pushed out of order, as a recorder closing several seconds at once may
-	for _, ts := range []int{2, 0, 1, 3, 4} {
+	// pushed in order, as the recorder closes seconds
+	for _, ts := range []int{0, 1, 2, 3, 4} {
 		w.Push(results.Interval{TS: ts, Requests: 100, Success: 90, Blocked: 7, Errors: 3, TargetRPS: 100,
 			LatencyMs: results.Latency{P50: 2, P90: 4, P95: 5, P99: float64(10 + ts), Max: 20}})
 	}
@@ -49,6 +49,25 @@ func TestPushedSeriesQueryBack(t *testing.T) {
 	out, err = r.Query(ctx, `max_over_time(slogate_latency_seconds{quantile="0.99"}[1m])`, promql.AtEnd)
 	if err != nil || len(out) != 1 || out[0].V != 0.014 {
 		t.Fatalf("max p99 = %+v %v, want 0.014", out, err)
+	}
+}
+
+// A second older than one already sent is dropped and counted, never sent
+// to make the receiver refuse the whole request.
+func TestStaleSecondsAreDropped(t *testing.T) {
+	prom := prometheustest.Start(t, prometheustest.Options{RemoteWriteReceiver: true})
+	w, err := promrw.Start(prom.URL+"/api/v1/write", time.Now().Add(-20*time.Second).Truncate(time.Second), "stale", "vegeta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Push(results.Interval{TS: 5, Requests: 1, Success: 1})
+	time.Sleep(300 * time.Millisecond) // sent alone
+	for _, ts := range []int{3, 6, 4, 7} {
+		w.Push(results.Interval{TS: ts, Requests: 1, Success: 1})
+	}
+	st := w.Close()
+	if st.Sent != 3 || st.Dropped != 2 || st.Failed != 0 {
+		t.Fatalf("stats %+v, want 3 sent (5, 6, 7) and 2 dropped (3, 4)", st)
 	}
 }
 
