@@ -14,7 +14,7 @@ func FuzzQuery(f *testing.F) {
 	for _, s := range []string{
 		"up", "sum(rate(reqs_total[5m]))", `histogram_quantile(0.95, rate(h_bucket[5m]))`,
 		"rate(x[5m]", "x[5m]", `reqs_total{action=~"a|b"} / on() group_left sum(reqs_total)`,
-		"max_over_time(reqs_total[1y:1ms])", "vector(0)/0", "time()",
+		"max_over_time(reqs_total[1y:1ms])", "max_over_time(reqs_total[1m:])", "vector(0)/0", "time()",
 	} {
 		f.Add(s)
 	}

@@ -122,7 +122,15 @@ func Evaluate(ctx context.Context, srv *results.Server, expr string, over Over) 
 // Query evaluates expr with the Prometheus engine over the kept samples. It
 // returns every sample (one per series at the end, or one per series and
 // step across the run).
-func (s Scraped) Query(ctx context.Context, expr string, over Over) ([]Sample, error) {
+func (s Scraped) Query(ctx context.Context, expr string, over Over) (out []Sample, err error) {
+	// The engine is a library written for a server that recovers its
+	// panics; an expression it cannot handle is an error here, not a crash
+	// of the gate.
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("the PromQL engine failed on %q: %v", expr, r)
+		}
+	}()
 	srv := s.Server
 	if srv == nil || len(srv.Targets) == 0 {
 		return nil, fmt.Errorf("%w: the run scraped no /metrics endpoint", ErrNoData)
@@ -143,6 +151,10 @@ func (s Scraped) Query(ctx context.Context, expr string, over Over) ([]Sample, e
 		Timeout:       30 * time.Second,
 		LookbackDelta: 5 * time.Minute,
 		Parser:        promParser,
+		// A subquery without a step (x[5m:]) takes the scrape interval,
+		// as Prometheus takes its global evaluation interval; left unset
+		// the engine dereferences a nil function.
+		NoStepSubqueryIntervalFn: func(int64) int64 { return interval.Milliseconds() },
 	})
 	q := newQueryable(srv)
 	end := time.UnixMilli(last)
@@ -160,7 +172,6 @@ func (s Scraped) Query(ctx context.Context, expr string, over Over) ([]Sample, e
 	if res.Err != nil {
 		return nil, res.Err
 	}
-	var out []Sample
 	switch v := res.Value.(type) {
 	case promql.Vector:
 		for _, s := range v {

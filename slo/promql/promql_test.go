@@ -102,3 +102,19 @@ func TestServerValueJSON(t *testing.T) {
 		t.Fatal("garbage accepted")
 	}
 }
+
+// A subquery without a step (x[5m:]) is evaluated at the scrape interval,
+// as Prometheus evaluates it at its global interval. Found by FuzzQuery: the
+// engine dereferenced an unset interval function and crashed the gate.
+func TestSubqueryWithoutAStep(t *testing.T) {
+	srv := counterServer(10, map[string]float64{"allowed": 100})
+	for _, over := range []Over{AtEnd, OverRun} {
+		out, err := Evaluate(context.Background(), srv, `max_over_time(rate(reqs_total[2s])[5m:])`, over)
+		if err != nil {
+			t.Fatalf("over %s: %v", over, err)
+		}
+		if w := Worst(out, false); math.Abs(w.V-100) > 0.5 {
+			t.Fatalf("over %s: max_over_time(rate(...)[5m:]) = %+v, want 100", over, out)
+		}
+	}
+}
