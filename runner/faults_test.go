@@ -83,258 +83,272 @@ const okResponse = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 // Transport would silently re-send such a GET on a new connection; every
 // failed attempt must be counted as the target's error instead.
 func TestConnectionResetsAreCounted(t *testing.T) {
-	var resets atomic.Int64
-	url := rawServer(t, func(i int, c net.Conn) {
-		br := bufio.NewReader(c)
-		for served := 0; ; served++ {
-			if !readRequest(br) {
-				return
+	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
+		var resets atomic.Int64
+		url := rawServer(t, func(i int, c net.Conn) {
+			br := bufio.NewReader(c)
+			for served := 0; ; served++ {
+				if !readRequest(br) {
+					return
+				}
+				if i%10 == 9 && served == 1 {
+					resets.Add(1)
+					c.(*net.TCPConn).SetLinger(0) // RST, not FIN
+					return
+				}
+				// Other connections end after three answers, announced, so
+				// that many connections are opened and none closes unasked.
+				resp := okResponse
+				if served == 2 {
+					resp = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
+				}
+				if _, err := io.WriteString(c, resp); err != nil || served == 2 {
+					return
+				}
 			}
-			if i%10 == 9 && served == 1 {
-				resets.Add(1)
-				c.(*net.TCPConn).SetLinger(0) // RST, not FIN
-				return
-			}
-			// Other connections end after three answers, announced, so
-			// that many connections are opened and none closes unasked.
-			resp := okResponse
-			if served == 2 {
-				resp = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok"
-			}
-			if _, err := io.WriteString(c, resp); err != nil || served == 2 {
-				return
-			}
+		})
+		s := scenarioFor(t, url, "phases:\n  - {kind: constant, rate: 200, duration: 2s}\ngenerator: {max_workers: 4}\n")
+		res, err := Run(context.Background(), s, wired(Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("server resets %d; result: %d requests, %d errors %v", resets.Load(), res.Summary.Requests, res.Summary.ErrorCount, res.Summary.Errors)
+		if resets.Load() == 0 {
+			t.Fatal("the target never reset a connection: the test did not exercise reuse")
+		}
+		// One reset kills exactly the one request in flight on it (no
+		// pipelining): the result must show every one of them.
+		if res.Summary.ErrorCount != resets.Load() {
+			t.Errorf("errors = %d, want %d (one per reset connection)", res.Summary.ErrorCount, resets.Load())
+		}
+		if res.Summary.Requests != 400 {
+			t.Errorf("requests = %d, want 400 (a failed request is not sent twice)", res.Summary.Requests)
+		}
+		if want := 2 * res.Summary.SuccessCount; res.Summary.BytesIn != want {
+			t.Errorf("bytes_in = %d, want %d (2 per answer): bodies are counted though discarded", res.Summary.BytesIn, want)
 		}
 	})
-	s := scenarioFor(t, url, "phases:\n  - {kind: constant, rate: 200, duration: 2s}\ngenerator: {max_workers: 4}\n")
-	res, err := Run(context.Background(), s, wired(Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("server resets %d; result: %d requests, %d errors %v", resets.Load(), res.Summary.Requests, res.Summary.ErrorCount, res.Summary.Errors)
-	if resets.Load() == 0 {
-		t.Fatal("the target never reset a connection: the test did not exercise reuse")
-	}
-	// One reset kills exactly the one request in flight on it (no
-	// pipelining): the result must show every one of them.
-	if res.Summary.ErrorCount != resets.Load() {
-		t.Errorf("errors = %d, want %d (one per reset connection)", res.Summary.ErrorCount, resets.Load())
-	}
-	if res.Summary.Requests != 400 {
-		t.Errorf("requests = %d, want 400 (a failed request is not sent twice)", res.Summary.Requests)
-	}
-	if want := 2 * res.Summary.SuccessCount; res.Summary.BytesIn != want {
-		t.Errorf("bytes_in = %d, want %d (2 per answer): bodies are counted though discarded", res.Summary.BytesIn, want)
-	}
 }
 
 // An endless body must not be held in memory: it is read and discarded
 // until the request timeout, and counts as a timeout error.
 func TestEndlessBodyIsBoundedByTheTimeout(t *testing.T) {
-	chunk := []byte(strings.Repeat("x", 64<<10))
-	url := rawServer(t, func(i int, c net.Conn) {
-		br := bufio.NewReader(c)
-		if !readRequest(br) {
-			return
-		}
-		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n") // close-delimited
-		deadline := time.Now().Add(30 * time.Second)                             // bound the loop
-		for time.Now().Before(deadline) {
-			if _, err := c.Write(chunk); err != nil {
+	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
+		chunk := []byte(strings.Repeat("x", 64<<10))
+		url := rawServer(t, func(i int, c net.Conn) {
+			br := bufio.NewReader(c)
+			if !readRequest(br) {
 				return
 			}
-		}
-	})
-	s := scenarioFor(t, url, "phases:\n  - {kind: constant, rate: 4, duration: 1s}\n")
-	s.Target.Timeout = scenarios.Duration(700 * time.Millisecond)
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	start := time.Now()
-	res, err := Run(context.Background(), s, wired(Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	took := time.Since(start)
-	runtime.ReadMemStats(&after)
-	allocated := after.TotalAlloc - before.TotalAlloc
-	t.Logf("took %s, allocated %d MB, errors %v, bytes in %d", took, allocated>>20, res.Summary.Errors, res.Summary.BytesIn)
-	if res.Summary.ErrorCount != res.Summary.Requests || res.Summary.Requests != 4 {
-		t.Errorf("%d of %d requests are errors, want 4 of 4", res.Summary.ErrorCount, res.Summary.Requests)
-	}
-	for msg := range res.Summary.Errors {
-		if !strings.Contains(msg, "timeout") {
-			t.Errorf("error %q, want a timeout", msg)
-		}
-	}
-	// Before the fix every body was read into memory: gigabytes here.
-	if allocated > 64<<20 {
-		t.Errorf("the run allocated %d MB reading endless bodies, want < 64 MB", allocated>>20)
-	}
-	// Schedule 1 s, timeout 0.7 s, drain 5 s: the run must not wait past
-	// the timeout of its last request by much, never for the body's end.
-	if took > 6*time.Second {
-		t.Errorf("the run took %s, want it bounded by schedule + timeout", took)
-	}
-}
-
-// A response announcing 1 GB and sending 10 bytes, then closing, is an
-// error at once; if the target holds the connection, at the timeout.
-func TestShortBodyIsAnError(t *testing.T) {
-	for _, hold := range []bool{false, true} {
-		t.Run(fmt.Sprintf("hold=%v", hold), func(t *testing.T) {
-			url := rawServer(t, func(i int, c net.Conn) {
-				br := bufio.NewReader(c)
-				if !readRequest(br) {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n") // close-delimited
+			deadline := time.Now().Add(30 * time.Second)                             // bound the loop
+			for time.Now().Before(deadline) {
+				if _, err := c.Write(chunk); err != nil {
 					return
 				}
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n0123456789")
-				if hold {
-					c.SetReadDeadline(time.Now().Add(10 * time.Second))
-					br.ReadByte() // until the client gives up (bounded)
-				}
-			})
-			s := scenarioFor(t, url, "phases:\n  - {kind: constant, rate: 10, duration: 1s}\n")
-			s.Target.Timeout = scenarios.Duration(500 * time.Millisecond)
-			res, err := Run(context.Background(), s, wired(Options{}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Summary.ErrorCount != 10 || res.Summary.SuccessCount != 0 {
-				t.Errorf("success %d errors %d, want 0 and 10: %v", res.Summary.SuccessCount, res.Summary.ErrorCount, res.Summary.Errors)
-			}
-			t.Logf("errors %v", res.Summary.Errors)
-		})
-	}
-}
-
-// Ctrl-C during a slow phase ends the run at once, and nothing is sent
-// after the stop.
-func TestInterruptDuringASlowPhase(t *testing.T) {
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
-	defer srv.Close()
-	// 0.1 req/s: one request at 0 s, the next due at 10 s.
-	s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 0.1, duration: 30s}\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(time.Second, cancel)
-	start := time.Now()
-	res, err := Run(ctx, s, wired(Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	took := time.Since(start)
-	stoppedAt := hits.Load()
-	time.Sleep(200 * time.Millisecond)
-	if !res.Partial {
-		t.Error("an interrupted run must be partial")
-	}
-	// Before the fix: about 10 s (the pacer's sleep), then one more request.
-	if took > 5*time.Second {
-		t.Errorf("Run returned %s after start, want soon after the 1 s interrupt", took)
-	}
-	if n := hits.Load(); n != 1 || stoppedAt != 1 {
-		t.Errorf("the target saw %d requests (%d at return), want exactly 1: nothing is sent after the stop", n, stoppedAt)
-	}
-}
-
-// Requests the user cancels in flight are not the target's errors.
-func TestInterruptedRequestsAreNotErrors(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-time.After(3 * time.Second):
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 20, duration: 10s}\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(time.Second, cancel)
-	res, err := Run(ctx, s, wired(Options{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("requests %d errors %d cancelled %d %v", res.Summary.Requests, res.Summary.ErrorCount, res.Summary.Cancelled, res.Summary.Errors)
-	if res.Summary.Cancelled == 0 {
-		t.Error("cancelled = 0: the requests in flight at the interrupt must be counted as cancelled")
-	}
-	if res.Summary.ErrorCount != 0 || res.Summary.ErrorRate != 0 {
-		t.Errorf("error count %d rate %.3f, want 0: the target never erred", res.Summary.ErrorCount, res.Summary.ErrorRate)
-	}
-}
-
-// HTTPS with a certificate from an unknown CA fails every request, unless
-// the CA is given (--ca) or verification is off (--insecure).
-func TestTLSUnknownCA(t *testing.T) {
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer srv.Close()
-	pool := x509.NewCertPool()
-	pool.AddCert(srv.Certificate())
-	for _, tc := range []struct {
-		name        string
-		tls         *tls.Config
-		wantSuccess int64
-	}{
-		{"system roots", nil, 0},
-		{"ca", &tls.Config{RootCAs: pool}, 20},
-		{"insecure", &tls.Config{InsecureSkipVerify: true}, 20},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 20, duration: 1s}\n")
-			res, err := Run(context.Background(), s, wired(Options{TLS: tc.tls}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Summary.SuccessCount != tc.wantSuccess || res.Summary.Requests != 20 {
-				t.Errorf("success %d of %d, want %d of 20: %v", res.Summary.SuccessCount, res.Summary.Requests, tc.wantSuccess, res.Summary.Errors)
-			}
-			if tc.wantSuccess == 0 {
-				for msg := range res.Summary.Errors {
-					if !strings.Contains(msg, "certificate") {
-						t.Errorf("error %q, want one naming the certificate", msg)
-					}
-				}
 			}
 		})
-	}
-}
-
-// Alternating 5xx answers are exactly half errors; a target killed mid-run
-// turns every later request into an error, and the run still ends on time.
-func TestAlternatingErrorsAndTargetKilledMidRun(t *testing.T) {
-	t.Run("alternating 5xx", func(t *testing.T) {
-		var n atomic.Int64
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if n.Add(1)%2 == 0 {
-				w.WriteHeader(http.StatusBadGateway)
-			}
-		}))
-		defer srv.Close()
-		s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 100, duration: 1s}\n")
-		res, err := Run(context.Background(), s, wired(Options{}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Summary.ErrorCount != 50 || res.Summary.StatusCodes["502"] != 50 {
-			t.Errorf("errors %d, 502s %d, want 50 and 50", res.Summary.ErrorCount, res.Summary.StatusCodes["502"])
-		}
-	})
-	t.Run("killed mid-run", func(t *testing.T) {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-		s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 50, duration: 2s}\n")
-		time.AfterFunc(time.Second, func() { srv.CloseClientConnections(); srv.Close() })
+		s := scenarioFor(t, url, "phases:\n  - {kind: constant, rate: 4, duration: 1s}\n")
+		s.Target.Timeout = scenarios.Duration(700 * time.Millisecond)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
 		start := time.Now()
 		res, err := Run(context.Background(), s, wired(Options{}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("success %d errors %d %v", res.Summary.SuccessCount, res.Summary.ErrorCount, res.Summary.Errors)
-		if res.Summary.Requests != 100 || res.Summary.SuccessCount < 30 || res.Summary.ErrorCount < 30 {
-			t.Errorf("requests %d success %d errors %d: want 100, about half answered before the kill and the rest errors",
-				res.Summary.Requests, res.Summary.SuccessCount, res.Summary.ErrorCount)
+		took := time.Since(start)
+		runtime.ReadMemStats(&after)
+		allocated := after.TotalAlloc - before.TotalAlloc
+		t.Logf("took %s, allocated %d MB, errors %v, bytes in %d", took, allocated>>20, res.Summary.Errors, res.Summary.BytesIn)
+		if res.Summary.ErrorCount != res.Summary.Requests || res.Summary.Requests != 4 {
+			t.Errorf("%d of %d requests are errors, want 4 of 4", res.Summary.ErrorCount, res.Summary.Requests)
 		}
-		if took := time.Since(start); took > 8*time.Second {
-			t.Errorf("the run took %s after its target died, want about its 2 s schedule", took)
+		for msg := range res.Summary.Errors {
+			if !strings.Contains(msg, "timeout") {
+				t.Errorf("error %q, want a timeout", msg)
+			}
 		}
+		// Before the fix every body was read into memory: gigabytes here.
+		if allocated > 64<<20 {
+			t.Errorf("the run allocated %d MB reading endless bodies, want < 64 MB", allocated>>20)
+		}
+		// Schedule 1 s, timeout 0.7 s, drain 5 s: the run must not wait past
+		// the timeout of its last request by much, never for the body's end.
+		if took > 6*time.Second {
+			t.Errorf("the run took %s, want it bounded by schedule + timeout", took)
+		}
+	})
+}
+
+// A response announcing 1 GB and sending 10 bytes, then closing, is an
+// error at once; if the target holds the connection, at the timeout.
+func TestShortBodyIsAnError(t *testing.T) {
+	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
+		for _, hold := range []bool{false, true} {
+			t.Run(fmt.Sprintf("hold=%v", hold), func(t *testing.T) {
+				url := rawServer(t, func(i int, c net.Conn) {
+					br := bufio.NewReader(c)
+					if !readRequest(br) {
+						return
+					}
+					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 1000000000\r\n\r\n0123456789")
+					if hold {
+						c.SetReadDeadline(time.Now().Add(10 * time.Second))
+						br.ReadByte() // until the client gives up (bounded)
+					}
+				})
+				s := scenarioFor(t, url, "phases:\n  - {kind: constant, rate: 10, duration: 1s}\n")
+				s.Target.Timeout = scenarios.Duration(500 * time.Millisecond)
+				res, err := Run(context.Background(), s, wired(Options{}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Summary.ErrorCount != 10 || res.Summary.SuccessCount != 0 {
+					t.Errorf("success %d errors %d, want 0 and 10: %v", res.Summary.SuccessCount, res.Summary.ErrorCount, res.Summary.Errors)
+				}
+				t.Logf("errors %v", res.Summary.Errors)
+			})
+		}
+	})
+}
+
+// Ctrl-C during a slow phase ends the run at once, and nothing is sent
+// after the stop.
+func TestInterruptDuringASlowPhase(t *testing.T) {
+	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
+		var hits atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+		defer srv.Close()
+		// 0.1 req/s: one request at 0 s, the next due at 10 s.
+		s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 0.1, duration: 30s}\n")
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(time.Second, cancel)
+		start := time.Now()
+		res, err := Run(ctx, s, wired(Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		stoppedAt := hits.Load()
+		time.Sleep(200 * time.Millisecond)
+		if !res.Partial {
+			t.Error("an interrupted run must be partial")
+		}
+		// Before the fix: about 10 s (the pacer's sleep), then one more request.
+		if took > 5*time.Second {
+			t.Errorf("Run returned %s after start, want soon after the 1 s interrupt", took)
+		}
+		if n := hits.Load(); n != 1 || stoppedAt != 1 {
+			t.Errorf("the target saw %d requests (%d at return), want exactly 1: nothing is sent after the stop", n, stoppedAt)
+		}
+	})
+}
+
+// Requests the user cancels in flight are not the target's errors.
+func TestInterruptedRequestsAreNotErrors(t *testing.T) {
+	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-time.After(3 * time.Second):
+			case <-r.Context().Done():
+			}
+		}))
+		defer srv.Close()
+		s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 20, duration: 10s}\n")
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(time.Second, cancel)
+		res, err := Run(ctx, s, wired(Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("requests %d errors %d cancelled %d %v", res.Summary.Requests, res.Summary.ErrorCount, res.Summary.Cancelled, res.Summary.Errors)
+		if res.Summary.Cancelled == 0 {
+			t.Error("cancelled = 0: the requests in flight at the interrupt must be counted as cancelled")
+		}
+		if res.Summary.ErrorCount != 0 || res.Summary.ErrorRate != 0 {
+			t.Errorf("error count %d rate %.3f, want 0: the target never erred", res.Summary.ErrorCount, res.Summary.ErrorRate)
+		}
+	})
+}
+
+// HTTPS with a certificate from an unknown CA fails every request, unless
+// the CA is given (--ca) or verification is off (--insecure).
+func TestTLSUnknownCA(t *testing.T) {
+	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
+		srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		defer srv.Close()
+		pool := x509.NewCertPool()
+		pool.AddCert(srv.Certificate())
+		for _, tc := range []struct {
+			name        string
+			tls         *tls.Config
+			wantSuccess int64
+		}{
+			{"system roots", nil, 0},
+			{"ca", &tls.Config{RootCAs: pool}, 20},
+			{"insecure", &tls.Config{InsecureSkipVerify: true}, 20},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 20, duration: 1s}\n")
+				res, err := Run(context.Background(), s, wired(Options{TLS: tc.tls}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Summary.SuccessCount != tc.wantSuccess || res.Summary.Requests != 20 {
+					t.Errorf("success %d of %d, want %d of 20: %v", res.Summary.SuccessCount, res.Summary.Requests, tc.wantSuccess, res.Summary.Errors)
+				}
+				if tc.wantSuccess == 0 {
+					for msg := range res.Summary.Errors {
+						if !strings.Contains(msg, "certificate") {
+							t.Errorf("error %q, want one naming the certificate", msg)
+						}
+					}
+				}
+			})
+		}
+	})
+}
+
+// Alternating 5xx answers are exactly half errors; a target killed mid-run
+// turns every later request into an error, and the run still ends on time.
+func TestAlternatingErrorsAndTargetKilledMidRun(t *testing.T) {
+	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
+		t.Run("alternating 5xx", func(t *testing.T) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if n.Add(1)%2 == 0 {
+					w.WriteHeader(http.StatusBadGateway)
+				}
+			}))
+			defer srv.Close()
+			s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 100, duration: 1s}\n")
+			res, err := Run(context.Background(), s, wired(Options{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Summary.ErrorCount != 50 || res.Summary.StatusCodes["502"] != 50 {
+				t.Errorf("errors %d, 502s %d, want 50 and 50", res.Summary.ErrorCount, res.Summary.StatusCodes["502"])
+			}
+		})
+		t.Run("killed mid-run", func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+			s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 50, duration: 2s}\n")
+			time.AfterFunc(time.Second, func() { srv.CloseClientConnections(); srv.Close() })
+			start := time.Now()
+			res, err := Run(context.Background(), s, wired(Options{}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("success %d errors %d %v", res.Summary.SuccessCount, res.Summary.ErrorCount, res.Summary.Errors)
+			if res.Summary.Requests != 100 || res.Summary.SuccessCount < 30 || res.Summary.ErrorCount < 30 {
+				t.Errorf("requests %d success %d errors %d: want 100, about half answered before the kill and the rest errors",
+					res.Summary.Requests, res.Summary.SuccessCount, res.Summary.ErrorCount)
+			}
+			if took := time.Since(start); took > 8*time.Second {
+				t.Errorf("the run took %s after its target died, want about its 2 s schedule", took)
+			}
+		})
 	})
 }

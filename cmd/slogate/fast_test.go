@@ -11,7 +11,7 @@ import (
 )
 
 // --engine fast runs a scenario end to end and says in the result which
-// HTTP client it used; a mix with MCP requests is refused (exit 2).
+// HTTP client it used.
 func TestFastEngine(t *testing.T) {
 	srv := target(t, 2*time.Millisecond, 0)
 	scen := scenarioFile(t, srv.URL, 100, "1s")
@@ -33,18 +33,6 @@ func TestFastEngine(t *testing.T) {
 			res.Engine, res.Generator.Transport, res.Summary.Requests, res.Generator)
 	}
 
-	mcp := k6File(t, "mcp.yaml", `
-name: mcp
-target: {url: "`+srv.URL+`"}
-requests:
-  - {name: m, kind: mcp, path: /mcp, tool: t, arguments: '{}'}
-phases:
-  - {rate: 10, duration: 1s}
-`)
-	out, stderr, code = runBin(t, nil, "run", mcp, "--engine", "fast", "-q", "--no-history")
-	if code != ExitBadInput || !strings.Contains(stderr, "MCP") {
-		t.Errorf("MCP on the fast engine: exit %d, want %d with MCP named\n%s\n%s", code, ExitBadInput, out, stderr)
-	}
 }
 
 // A vegeta-engine run the generator could not keep up with ends with one

@@ -7,8 +7,9 @@
 // plain-HTTP path.
 //
 // Transport: fasthttp for plain http:// targets (HTTP/1.1, no retries, no
-// redirects); net/http for https:// targets and for a transport a test
-// supplies. MCP requests are not supported by this engine yet.
+// redirects); net/http for https:// targets, for runs with MCP requests
+// (sessions opened before the load, tool results inspected as the vegeta
+// engine does) and for a transport a test supplies.
 package fast
 
 import (
@@ -43,9 +44,13 @@ type exchange struct {
 	status            int
 	bytesIn, bytesOut int64
 	err               error
+	// failure: why an answer with a success status failed all the same
+	// (an MCP tool result with isError, a JSON-RPC error), or "".
+	failure string
 }
 
-// sender sends request seq once, bounded by the request timeout, and
+// sender sends request seq (its number in the whole run, plan.Schedule.Global)
+// once, bounded by the request timeout, and
 // reads (and counts) its whole response body.
 type sender interface {
 	send(w *worker, seq int64, e int) exchange
@@ -100,9 +105,6 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 	}
 	if len(job.Mix.Endpoints()) == 0 {
 		return plan.Stats{}, errors.New("fast engine: the scenario has no request to send")
-	}
-	if job.HasKind("mcp") || job.Sessions != nil {
-		return plan.Stats{}, errors.New("fast engine: MCP requests are not supported yet: use --engine vegeta")
 	}
 	var stats plan.Stats
 	if job.WorkersDefaulted {
@@ -182,7 +184,7 @@ func (r *run) stop(byUser bool) {
 func (r *run) censor(seq int64, cutoff time.Duration) results.Sample {
 	due, phase := r.job.Schedule.Due(seq)
 	return results.Sample{
-		Phase: phase, Endpoint: r.job.Mix.Endpoint(seq), Due: due,
+		Phase: phase, Endpoint: r.job.Mix.Endpoint(r.job.Schedule.Global(seq)), Due: due,
 		Latency: max(cutoff-due, 0), Error: msgCensored,
 		Outcome: results.OutcomeError, Censored: true,
 	}
@@ -244,7 +246,11 @@ func (r *run) work() {
 				w.timer.Stop()
 			}
 		}
-		e := r.job.Mix.Endpoint(seq)
+		// The mix's entry, identity and body are functions of the
+		// request's number in the whole run, so the shards of a segmented
+		// run send exactly what one process would.
+		global := r.job.Schedule.Global(seq)
+		e := r.job.Mix.Endpoint(global)
 		if r.stopped.Load() {
 			// Claimed but never sent: censored at the drain deadline;
 			// when the user stopped the run, cancelled if it was due by
@@ -265,7 +271,7 @@ func (r *run) work() {
 			r.pinned.Add(1)
 		}
 		r.started.Add(1)
-		x := r.tr.send(w, seq, e)
+		x := r.tr.send(w, global, e)
 		r.inflight.Add(-1)
 		done := time.Since(r.start)
 		s := results.Sample{
@@ -297,6 +303,9 @@ func (r *run) work() {
 			s.Outcome = r.job.Scenario.Outcomes.Classify(s.Status, x.err != nil)
 			if x.err == nil && s.Outcome == results.OutcomeError {
 				s.Error = "unexpected status " + strconv.Itoa(s.Status)
+			}
+			if s.Outcome == results.OutcomeSuccess && x.failure != "" {
+				s.Outcome, s.Error = results.OutcomeError, x.failure
 			}
 		}
 		w.record(s)

@@ -20,9 +20,10 @@ import (
 )
 
 // newSender picks the transport: fasthttp when every request goes to a
-// plain http:// URL and no test transport is given, net/http otherwise.
+// plain http:// URL, none is MCP and no test transport is given; net/http
+// otherwise.
 func newSender(job plan.Job) (sender, string, error) {
-	plain := job.Transport == nil
+	plain := job.Transport == nil && job.Sessions == nil && !job.HasKind("mcp")
 	for e := range job.Mix.Endpoints() {
 		u, err := url.Parse(job.Mix.URL(e))
 		if err != nil {
@@ -193,16 +194,17 @@ func (c *trackedConn) Close() error {
 // httpSender sends over net/http (https targets, a test's transport):
 // one context per request under a run-wide one that stopping cancels.
 type httpSender struct {
-	rt      http.RoundTripper
-	own     *http.Transport
-	mix     *plan.Mix
-	timeout time.Duration
-	ctx     context.Context
-	cancel  context.CancelFunc
+	rt       http.RoundTripper
+	own      *http.Transport
+	mix      *plan.Mix
+	sessions plan.SessionProvider
+	timeout  time.Duration
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 func newHTTPSender(job plan.Job) *httpSender {
-	s := &httpSender{rt: job.Transport, mix: job.Mix, timeout: job.Timeout}
+	s := &httpSender{rt: job.Transport, mix: job.Mix, sessions: job.Sessions, timeout: job.Timeout}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.rt == nil {
 		s.own = &http.Transport{
@@ -223,17 +225,25 @@ func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
 	defer cancel()
 	var x exchange
-	req, _, err := s.mix.Request(ctx, seq)
+	req, e, err := s.mix.Request(ctx, seq)
 	if err != nil {
 		x.err = err
 		return x
 	}
+	if s.sessions != nil {
+		s.sessions.Decorate(req, seq, e)
+	}
 	x.bytesOut = max(req.ContentLength, 0)
 	plan.NoReplay(req)
+	mcp := s.mix.Kind(e) == "mcp"
 	resp, err := s.rt.RoundTrip(req)
 	if err == nil {
-		x.bytesIn, err = io.Copy(io.Discard, resp.Body)
+		var kept []byte
+		kept, x.bytesIn, err = plan.ReadBody(resp.Body, mcp)
 		resp.Body.Close()
+		if mcp && err == nil {
+			x.failure = plan.MCPFailure(kept)
+		}
 		if err != nil {
 			err = fmt.Errorf("reading the response body: %w", err)
 		}

@@ -48,3 +48,24 @@ func (noReplayBody) Close() error             { return nil }
 func (noReplayBody) WriteTo(io.Writer) (int64, error) { return 0, nil }
 
 var identity = []string{"identity"}
+
+// MaxKeptBody bounds the part of a response body kept for inspection (an
+// MCP tool result); the rest is read, counted and discarded.
+const MaxKeptBody = 1 << 20
+
+// ReadBody reads a response body to its end, under the caller's deadline:
+// discarded, or its first MaxKeptBody bytes kept when keep is set, and
+// counted either way (n). An endless or stalled body ends at the deadline
+// as an error; memory stays bounded.
+func ReadBody(body io.Reader, keep bool) (kept []byte, n int64, err error) {
+	if keep {
+		kept, err = io.ReadAll(io.LimitReader(body, MaxKeptBody))
+		n = int64(len(kept))
+	}
+	if err == nil {
+		var rest int64
+		rest, err = io.Copy(io.Discard, body)
+		n += rest
+	}
+	return kept, n, err
+}

@@ -280,7 +280,7 @@ type seqTransport struct {
 	start      time.Time
 	dues       *dueBook
 	// keepBodies: the mix inspects some responses (MCP results), so their
-	// bodies are handed to vegeta, up to maxKeptBody bytes.
+	// bodies are handed to vegeta, up to plan.MaxKeptBody bytes.
 	keepBodies bool
 
 	inflight, started, pinned atomic.Int64
@@ -288,10 +288,6 @@ type seqTransport struct {
 	// interrupted: the user stopped it (requests cut now are cancelled).
 	stopped, interrupted atomic.Bool
 }
-
-// maxKeptBody bounds the part of a response body kept for inspection (an
-// MCP tool result); the rest is read, counted and discarded.
-const maxKeptBody = 1 << 20
 
 // bytesInHeader carries the body size the transport counted to the
 // result (vegeta only counts what it reads itself).
@@ -362,16 +358,7 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 	// Read the body here, under the request's deadline: discarded unless
 	// the mix inspects it, counted either way. An endless or stalled body
 	// ends at the timeout as an error; memory stays bounded.
-	var kept []byte
-	if t.keepBodies && t.mix.Kind(e) == "mcp" {
-		kept, err = io.ReadAll(io.LimitReader(resp.Body, maxKeptBody))
-	}
-	n := int64(len(kept))
-	if err == nil {
-		var rest int64
-		rest, err = io.Copy(io.Discard, resp.Body)
-		n += rest
-	}
+	kept, n, err := plan.ReadBody(resp.Body, t.keepBodies && t.mix.Kind(e) == "mcp")
 	resp.Body.Close()
 	if err != nil {
 		return nil, t.classify(fmt.Errorf("reading the response body: %w", err))
