@@ -29,10 +29,15 @@ func FuzzQuery(f *testing.F) {
 		if _, err := Parse(expr); err != nil {
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
+		// The engine stops at the context's deadline (nested subqueries
+		// with millisecond steps would otherwise run for minutes; a gate
+		// has the engine's own 30 s timeout). One second for each of the
+		// two evaluations keeps an input well inside the fuzzer's 10 s
+		// limit for a hung worker.
 		for _, over := range []Over{AtEnd, OverRun} {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			_, _ = Evaluate(ctx, srv, expr, over)
+			cancel()
 		}
 	})
 }
