@@ -12,8 +12,12 @@ Prints, as ratios:
     (memory must not grow with the run's length).
 
 Usage: bench_generator.py SLOGATE_BIN VEGETA_BIN [FORTIO_BIN|-] [--quick]
-Fortio runs with -c 64 connections (its open-loop -qps mode). Every request goes to
-127.0.0.1; every run is bounded in time.
+Fortio runs with -c 64 connections (its open-loop -qps mode), twice: as it comes
+("fortio": every connection starts at once, so N req/s go out as bursts of 64 requests
+every 64/N s) and with -uniform ("fortio-uniform": the connections' schedules spread
+evenly, one request every 1/N s, the arrival process slogate's engines send). Bursts
+cost less CPU per request (one wake-up sends many requests), so CPU per request is
+compared against both. Every request goes to 127.0.0.1; every run is bounded in time.
 """
 import json, os, socket, subprocess, sys, tempfile, time
 
@@ -98,12 +102,13 @@ def vegeta(rate, dur):
                 p99=rep["latencies"]["99th"] / 1e6, ratio=ratio)
 
 
-def fortio(rate, dur):
+def fortio(rate, dur, uniform=False):
     out = os.path.join(TMP, "f.json")
     if os.path.exists(out):
         os.remove(out)
-    code, wall, cpu, rss, _ = measured([FORTIO, "load", "-qps", str(rate), "-c", "64", "-t", f"{dur}s",
-                                        "-loglevel", "Error", "-json", out, URL])
+    code, wall, cpu, rss, _ = measured([FORTIO, "load", "-qps", str(rate), "-c", "64", "-t", f"{dur}s"]
+                                       + (["-uniform"] if uniform else [])
+                                       + ["-loglevel", "Error", "-json", out, URL])
     r = json.load(open(out))
     h = r["DurationHistogram"]
     n = h["Count"]
@@ -121,6 +126,7 @@ def per1000(r):
 GENS = [("slogate-vegeta", slogate), ("slogate-fast", fast), ("vegeta-cli", vegeta)]
 if FORTIO:
     GENS.append(("fortio", fortio))
+    GENS.append(("fortio-uniform", lambda rate, dur: fortio(rate, dur, uniform=True)))
 
 try:
     dur = 5
@@ -131,12 +137,13 @@ try:
             r = fn(fixed, dur)
             cpu[name] = per1000(r)
             late = f", lateness p99 {r['late']:.2f} ms" if r["late"] is not None else ""
-            print(f"  {fixed:6d} req/s {name:14s}: {r['requests']} req, {cpu[name]:.4f} CPU-s/1000 req, "
+            print(f"  {fixed:6d} req/s {name:15s}: {r['requests']} req, {cpu[name]:.4f} CPU-s/1000 req, "
                   f"sent {100 * r['ratio']:.1f}%{late}, p99 {r['p99']:.2f} ms, peak RSS {r['rss']:.0f} MiB")
         line = f"  {fixed:6d} req/s ratio CPU per request fast/vegeta-engine = {cpu['slogate-fast'] / cpu['slogate-vegeta']:.2f}, " \
                f"fast/vegeta-cli = {cpu['slogate-fast'] / cpu['vegeta-cli']:.2f}"
         if FORTIO:
-            line += f", fast/fortio = {cpu['slogate-fast'] / cpu['fortio']:.2f}"
+            line += (f", fast/fortio = {cpu['slogate-fast'] / cpu['fortio']:.2f}"
+                     f", fast/fortio-uniform = {cpu['slogate-fast'] / cpu['fortio-uniform']:.2f}")
         print(line)
 
     rates = [10000, 20000, 30000, 40000, 50000] if not QUICK else [10000, 20000]
@@ -151,7 +158,7 @@ try:
             for attempt in (1, 2):  # runs near a ceiling are bimodal: a miss gets one more try
                 r = fn(rate, 5)
                 late = f" lateness p99={r['late']:.2f} ms" if r["late"] is not None else ""
-                print(f"  {name:14s} {rate:6d} req/s: held={r['held']} sent={100 * r['ratio']:.1f}%{late} p99={r['p99']:.2f} ms"
+                print(f"  {name:15s} {rate:6d} req/s: held={r['held']} sent={100 * r['ratio']:.1f}%{late} p99={r['p99']:.2f} ms"
                       + ("" if attempt == 1 else " (second try)"))
                 if r["held"]:
                     break
@@ -167,7 +174,7 @@ try:
     print("  ceilings: " + ", ".join(f"{name} {best[name]}" for name, _ in GENS) + " req/s")
     line = f"  ratio ceiling fast/vegeta-engine = {ratio('slogate-fast', 'slogate-vegeta')}, fast/vegeta-cli = {ratio('slogate-fast', 'vegeta-cli')}"
     if FORTIO:
-        line += f", fast/fortio = {ratio('slogate-fast', 'fortio')}"
+        line += f", fast/fortio = {ratio('slogate-fast', 'fortio')}, fast/fortio-uniform = {ratio('slogate-fast', 'fortio-uniform')}"
     print(line)
 
     mem_rate = 10000 if QUICK else 20000

@@ -235,7 +235,8 @@ func (r *run) work() {
 			return
 		}
 		due, phase := r.job.Schedule.Due(seq)
-		if wait := due - time.Since(r.start); wait > 0 {
+		now := time.Since(r.start)
+		if wait := due - now; wait > 0 {
 			if wait > flushWait {
 				w.flush()
 			}
@@ -245,6 +246,7 @@ func (r *run) work() {
 			case <-r.stopCh:
 				w.timer.Stop()
 			}
+			now = time.Since(r.start)
 		}
 		// The mix's entry, identity and body are functions of the
 		// request's number in the whole run, so the shards of a segmented
@@ -256,7 +258,7 @@ func (r *run) work() {
 			// when the user stopped the run, cancelled if it was due by
 			// then, else never asked for.
 			if r.interrupted.Load() {
-				if due <= time.Since(r.start) {
+				if due <= now {
 					w.record(results.Sample{Phase: phase, Endpoint: e, Due: due, Error: msgCancelled, Cancelled: true})
 				}
 			} else {
@@ -265,7 +267,7 @@ func (r *run) work() {
 			}
 			return
 		}
-		sent := time.Since(r.start)
+		sent := now
 		lateness := max(sent-due, 0)
 		if r.inflight.Add(1) >= int64(r.job.MaxWorkers) && lateness > pinnedLateness {
 			r.pinned.Add(1)

@@ -15,6 +15,7 @@ import (
 	"github.com/slogate/slogate/guardstub/ioc"
 	"github.com/slogate/slogate/runner"
 	"github.com/slogate/slogate/runner/fast"
+	"github.com/slogate/slogate/runner/plan"
 	"github.com/slogate/slogate/scenarios"
 )
 
@@ -37,25 +38,45 @@ func opts() runner.Options {
 	return runner.Options{Engine: "fast", Engines: runner.Engines{"fast": fast.Run}}
 }
 
-// A POST mix with headers, a body and simulated clients reaches the target
-// as the mix builds it, on fasthttp.
+// A mix of a POST with headers and a body, a GET without, and simulated
+// clients reaches the target exactly as the mix builds each request, on
+// fasthttp: a worker reuses its prepared request per entry, and nothing of
+// one request (body, identity, header) leaks into the next.
 func TestRequestsAsTheMixBuildsThem(t *testing.T) {
 	var mu sync.Mutex
-	var seen []string
+	seen := map[string]int{}
+	line := func(method, path, team, body, client string) string {
+		return method + " " + path + " team=" + team + " body=" + body + " client=" + client
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		seen = append(seen, r.Method+" "+r.URL.Path+" "+r.Header.Get("X-Team")+" "+string(b)+" "+r.Header.Get("X-Forwarded-For"))
+		seen[line(r.Method, r.URL.Path, r.Header.Get("X-Team"), string(b), r.Header.Get("X-Forwarded-For"))]++
 		mu.Unlock()
 		w.Write([]byte("hello"))
 	}))
 	defer srv.Close()
 	s := scenarioFor(t, fmt.Sprintf("url: %q", srv.URL), `clients: {count: 10}
+generator: {max_workers: 2}
 requests:
   - {name: post, method: POST, path: /p, headers: {X-Team: a}, body: '{"x":1}'}
+  - {name: get, path: /g}
 phases:
-  - {kind: constant, rate: 100, duration: 500ms}
+  - {kind: constant, rate: 200, duration: 500ms}
 `)
+	mix, err := plan.NewMix(s, srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{}
+	var bytesOut int64
+	for seq := int64(0); seq < 100; seq++ {
+		e := mix.Endpoint(seq)
+		_, client := mix.Identity(seq, e)
+		body := mix.Body(seq, e)
+		bytesOut += int64(len(body))
+		want[line(mix.Method(e), strings.TrimPrefix(mix.URL(e), srv.URL), mix.Header(e).Get("X-Team"), string(body), client)]++
+	}
 	res, err := runner.Run(context.Background(), s, opts())
 	if err != nil {
 		t.Fatal(err)
@@ -65,14 +86,21 @@ phases:
 	if res.Engine != "fast" || res.Generator.Transport != "fasthttp" {
 		t.Errorf("engine %q transport %q, want fast on fasthttp", res.Engine, res.Generator.Transport)
 	}
-	if len(seen) != 50 || res.Summary.Requests != 50 {
-		t.Fatalf("target saw %d, result %d, want 50", len(seen), res.Summary.Requests)
+	if res.Summary.Requests != 100 || len(want) < 4 {
+		t.Fatalf("result %d requests, %d distinct expected, want 100 and several", res.Summary.Requests, len(want))
 	}
-	if !strings.HasPrefix(seen[0], `POST /p a {"x":1} 10.0.0.`) {
-		t.Errorf("request = %q, want POST /p with header, body and client address", seen[0])
+	for k, n := range want {
+		if seen[k] != n {
+			t.Errorf("%q: target saw %d, the mix built %d", k, seen[k], n)
+		}
 	}
-	if res.Summary.BytesIn != 250 || res.Summary.BytesOut != 350 {
-		t.Errorf("bytes in %d out %d, want 250 and 350", res.Summary.BytesIn, res.Summary.BytesOut)
+	for k, n := range seen {
+		if want[k] == 0 {
+			t.Errorf("%q: target saw %d the mix never built", k, n)
+		}
+	}
+	if res.Summary.BytesIn != 500 || res.Summary.BytesOut != bytesOut {
+		t.Errorf("bytes in %d out %d, want 500 and %d", res.Summary.BytesIn, res.Summary.BytesOut, bytesOut)
 	}
 }
 

@@ -52,9 +52,29 @@ type fastSender struct {
 	conns   map[*trackedConn]struct{}
 }
 
+// fastState is a worker's own: one request per mix entry, its URI,
+// method and headers set once (parsed once), and one response. Per send
+// only what varies is set: the client identity and the body.
 type fastState struct {
-	req  *fasthttp.Request
+	reqs []*fasthttp.Request
 	resp *fasthttp.Response
+}
+
+// request returns the worker's prepared request for mix entry e.
+func (s *fastSender) request(st *fastState, e int) *fasthttp.Request {
+	if req := st.reqs[e]; req != nil {
+		return req
+	}
+	req := fasthttp.AcquireRequest()
+	req.SetRequestURI(s.mix.URL(e))
+	req.Header.SetMethod(s.mix.Method(e))
+	for k, vs := range s.mix.Header(e) {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	st.reqs[e] = req
+	return req
 }
 
 func newFastSender(job plan.Job) *fastSender {
@@ -64,12 +84,13 @@ func newFastSender(job plan.Job) *fastSender {
 		MaxConnsPerHost:           job.MaxWorkers,
 		MaxIdemponentCallAttempts: 1,
 		RetryIfErr:                func(*fasthttp.Request, int, error) (bool, bool) { return false, false },
-		ReadTimeout:               job.Timeout,
-		WriteTimeout:              job.Timeout,
-		MaxIdleConnDuration:       90 * time.Second,
-		DisablePathNormalizing:    true,
-		DialTimeout:               s.dial,
-		MaxConnWaitTimeout:        job.Timeout,
+		// No ReadTimeout or WriteTimeout: the request's own timeout
+		// (DoTimeout) bounds the whole exchange, body included, and each
+		// of them would cost a clock read and a deadline per request.
+		MaxIdleConnDuration:    90 * time.Second,
+		DisablePathNormalizing: true,
+		DialTimeout:            s.dial,
+		MaxConnWaitTimeout:     job.Timeout,
 		// Bodies are read from the stream, counted and discarded: an
 		// endless body costs no memory and ends at the request deadline.
 		StreamResponseBody: true,
@@ -103,28 +124,22 @@ func (s *fastSender) dial(addr string, timeout time.Duration) (net.Conn, error) 
 func (s *fastSender) send(w *worker, seq int64, e int) exchange {
 	st, _ := w.state.(*fastState)
 	if st == nil {
-		st = &fastState{req: fasthttp.AcquireRequest(), resp: fasthttp.AcquireResponse()}
+		st = &fastState{reqs: make([]*fasthttp.Request, len(s.mix.Endpoints())), resp: fasthttp.AcquireResponse()}
 		w.state = st
 	}
-	req, resp := st.req, st.resp
-	req.Reset()
+	req, resp := s.request(st, e), st.resp
 	resp.Reset()
-	req.SetRequestURI(s.mix.URL(e))
-	req.Header.SetMethod(s.mix.Method(e))
-	for k, vs := range s.mix.Header(e) {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
 	if h, v := s.mix.Identity(seq, e); h != "" {
 		req.Header.Set(h, v)
 	}
 	body := s.mix.Body(seq, e)
 	if body != nil {
 		req.SetBodyRaw(body)
+	} else {
+		req.ResetBody()
 	}
 	x := exchange{bytesOut: int64(len(body))}
-	if err := s.client.DoDeadline(req, resp, time.Now().Add(s.timeout)); err != nil {
+	if err := s.client.DoTimeout(req, resp, s.timeout); err != nil {
 		switch {
 		case plan.GeneratorFault(err):
 			x.err = errors.New(generatorMark + err.Error())
