@@ -213,37 +213,43 @@ func TestBadInputExitsTwoAndWritesNothing(t *testing.T) {
 	}
 }
 
+// SIGINT ends a run on either in-process engine with a partial result
+// and exit 3.
 func TestInterruptWritesPartialResult(t *testing.T) {
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		time.Sleep(time.Millisecond)
-	}))
-	defer srv.Close()
-	out := filepath.Join(t.TempDir(), "partial.json")
-	cmd := exec.Command(slogateBin, "run", "--target", srv.URL, "--rate", "100", "--duration", "60s", "--out", out)
-	var stdout bytes.Buffer
-	cmd.Stdout = &stdout
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Wait for the load to be under way (bounded), not for a fixed time.
-	for deadline := time.Now().Add(30 * time.Second); hits.Load() < 150 && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-	}
-	signalAndWait(t, cmd, syscall.SIGINT)
-	if code := cmd.ProcessState.ExitCode(); code != 3 {
-		t.Errorf("exit %d after SIGINT, want 3 (inconclusive: partial)", code)
-	}
-	r, err := results.Read(out)
-	if err != nil {
-		t.Fatalf("partial result does not parse: %v", err)
-	}
-	if !r.Partial {
-		t.Error("result not marked partial")
-	}
-	if r.Summary.Requests < 50 {
-		t.Errorf("partial result has %d requests, want the ~200 sent before SIGINT", r.Summary.Requests)
+	for _, engine := range []string{"vegeta", "fast"} {
+		t.Run(engine, func(t *testing.T) {
+			var hits atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				time.Sleep(time.Millisecond)
+			}))
+			defer srv.Close()
+			out := filepath.Join(t.TempDir(), "partial.json")
+			cmd := exec.Command(slogateBin, "run", "--target", srv.URL, "--rate", "100", "--duration", "60s", "--out", out, "--engine", engine)
+			var stdout bytes.Buffer
+			cmd.Stdout = &stdout
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			// Wait for the load to be under way (bounded), not for a fixed time.
+			for deadline := time.Now().Add(30 * time.Second); hits.Load() < 150 && time.Now().Before(deadline); {
+				time.Sleep(20 * time.Millisecond)
+			}
+			signalAndWait(t, cmd, syscall.SIGINT)
+			if code := cmd.ProcessState.ExitCode(); code != 3 {
+				t.Errorf("exit %d after SIGINT, want 3 (inconclusive: partial)", code)
+			}
+			r, err := results.Read(out)
+			if err != nil {
+				t.Fatalf("partial result does not parse: %v", err)
+			}
+			if !r.Partial {
+				t.Error("result not marked partial")
+			}
+			if r.Summary.Requests < 50 {
+				t.Errorf("partial result has %d requests, want the ~200 sent before SIGINT", r.Summary.Requests)
+			}
+		})
 	}
 }
 
