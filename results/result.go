@@ -202,6 +202,11 @@ type SLOReport struct {
 	// ErrorBudget translates the run into error-budget terms, one entry per
 	// SLI derived from the objectives (availability, latency).
 	ErrorBudget []ErrorBudget `json:"error_budget,omitempty"`
+	// Definition is the objectives the run was judged by, as an SLO file
+	// (YAML) that --slo reads; absent when they were the default
+	// objectives. `slogate check` and `slogate merge` judge the result by
+	// it again when no --slo is given.
+	Definition string `json:"definition,omitempty"`
 }
 
 // ErrorBudget is one SLI's error budget over a run, with the definitions

@@ -66,7 +66,7 @@ func baselineMismatch(r *results.Result, set *Set, opts Options) []string {
 // the asked rate, unless it fails on the target's own figures (targetView):
 // a hung target that pins every worker fails, it is not the generator's fault.
 func Evaluate(r *results.Result, set *Set, opts Options) results.SLOReport {
-	rep := results.SLOReport{Objectives: []results.ObjectiveResult{}}
+	rep := results.SLOReport{Objectives: []results.ObjectiveResult{}, Definition: set.Definition()}
 	opts.current = r
 	if !(set.Scoring.Pass > 0) { // a Set built in code without marks: the default
 		scored := *set

@@ -410,10 +410,13 @@ func (o *Objective) bounds() []results.Bound {
 	return []results.Bound{{Metric: o.Metric, Op: o.op, Value: o.value}}
 }
 
+// defaultFile names the default objectives in Set.File.
+const defaultFile = "default objectives"
+
 // Default returns the seed SLOs: P50 < 50 ms, P95 < 100 ms, P99 < 200 ms,
 // max < 500 ms, error rate < 0.1 %.
 func Default() *Set {
-	set := &Set{File: "default objectives", Scoring: Scoring{Pass: 100, Warning: 100}}
+	set := &Set{File: defaultFile, Scoring: Scoring{Pass: 100, Warning: 100}}
 	for _, o := range []Objective{
 		{Metric: "p50", Threshold: "< 50ms"},
 		{Metric: "p95", Threshold: "< 100ms"},

@@ -23,7 +23,7 @@ func EvaluateWithThresholds(r *results.Result, set *Set, opts Options) results.S
 		return Evaluate(r, set, opts)
 	}
 	var rep results.SLOReport
-	if set != nil && set.File != Default().File && len(set.Objectives) > 0 {
+	if set != nil && !set.IsDefault() && len(set.Objectives) > 0 {
 		rep = Evaluate(r, set, opts)
 	} else {
 		rep = results.SLOReport{Verdict: Pass, Objectives: []results.ObjectiveResult{}}

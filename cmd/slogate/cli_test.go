@@ -109,9 +109,31 @@ func TestRunFailingGateExitsOne(t *testing.T) {
 	defer srv.Close()
 	dir := t.TempDir()
 	slo := writeFile(t, dir, "slo.yaml", "objectives:\n  - {metric: p95, threshold: \"< 10ms\"}\n")
-	code, stdout, stderr := runCLI(t, "run", "--target", srv.URL, "--rate", "50", "--duration", "2s", "--slo", slo, "--quiet")
+	out := filepath.Join(dir, "r.json")
+	code, stdout, stderr := runCLI(t, "run", "--target", srv.URL, "--rate", "50", "--duration", "2s", "--slo", slo, "--quiet", "--no-history", "--out", out)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	// check without --slo judges the result by the objectives the run was
+	// judged by (kept in the result), not by the looser defaults, which
+	// this run passes (p95 30 ms < 100 ms).
+	code, stdout, stderr = runCLI(t, "check", out)
+	if code != 1 || !strings.Contains(stdout, "p95 < 10ms") {
+		t.Errorf("check without --slo: exit %d, want 1 on the run's own p95 < 10ms\n%s\n%s", code, stdout, stderr)
+	}
+	// --slo still decides.
+	lenient := writeFile(t, dir, "lenient.yaml", "- {metric: p95, threshold: \"< 1s\"}\n")
+	if code, stdout, _ = runCLI(t, "check", out, "--slo", lenient); code != 0 {
+		t.Errorf("check --slo lenient: exit %d, want 0\n%s", code, stdout)
+	}
+	// Results judged by different objectives are not merged under either.
+	other := filepath.Join(dir, "other.json")
+	if code, stdout, stderr = runCLI(t, "run", "--target", srv.URL, "--rate", "50", "--duration", "1s", "--quiet", "--no-history", "--out", other); code == 2 {
+		t.Fatalf("run: exit 2\n%s\n%s", stdout, stderr)
+	}
+	code, _, stderr = runCLI(t, "merge", out, other, "--out", filepath.Join(dir, "m.json"))
+	if code != 2 || !strings.Contains(stderr, "different objectives") {
+		t.Errorf("merge of results judged by different objectives: exit %d, want 2 naming it\n%s", code, stderr)
 	}
 }
 

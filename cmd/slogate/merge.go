@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slogate/slogate/results"
-	"github.com/slogate/slogate/slo"
 	"github.com/slogate/slogate/slo/gate"
 	"github.com/slogate/slogate/slo/promql"
 )
@@ -25,8 +24,8 @@ func newMergeCmd() *cobra.Command {
 		Long: `Merge the result files of the processes of one distributed run (slogate run
 --segment A:B --segment-sequence ...): histograms, counts, per-second intervals,
 phases and endpoints merge exactly, on one time axis. The SLOs (--slo, else the
-default objectives) are evaluated once on the merged run, and the exit code is
-that verdict. Shards of different scenarios or sequences, or a segment held twice
+objectives the shards were judged by, which must be the same in every shard)
+are evaluated once on the merged run, and the exit code is that verdict. Shards of different scenarios or sequences, or a segment held twice
 or overlapping another, are refused (exit 2); a missing or interrupted shard makes
 the run inconclusive (exit 3), naming the gap.`,
 		Args: cobra.MinimumNArgs(1),
@@ -44,17 +43,15 @@ the run inconclusive (exit 3), naming the gap.`,
 			if err := gate.CheckWritable(out); err != nil {
 				return badInput(fmt.Errorf("--out: %w", err))
 			}
-			set := slo.Default()
-			if sloFile != "" {
-				if set, err = slo.LoadFile(sloFile); err != nil {
-					return badInput(err)
-				}
-			}
 			shards := make([]*results.Result, len(args))
 			for i, path := range args {
 				if shards[i], err = results.Read(path); err != nil {
 					return badInput(err)
 				}
+			}
+			set, err := judgedBy(sloFile, args, shards)
+			if err != nil {
+				return badInput(err)
 			}
 			found, err := results.CheckShards(args, shards)
 			if err != nil {
@@ -118,7 +115,7 @@ the run inconclusive (exit 3), naming the gap.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&out, "out", "o", "", "write the merged result here (required)")
-	fl.StringVar(&sloFile, "slo", "", "SLO file (default: the seed objectives)")
+	fl.StringVar(&sloFile, "slo", "", "SLO file (default: the objectives the shards were judged by; else the seed objectives)")
 	fl.StringVar(&format, "format", "text", "what to print: text or json")
 	fl.StringArrayVar(&reports, "report", nil, "also write a report, FORMAT=FILE (text, markdown, json, junit, html; repeatable)")
 	return cmd

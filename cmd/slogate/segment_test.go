@@ -54,6 +54,30 @@ func runShards(t *testing.T, dir, url string, rate int, dur string, segs []strin
 
 var quarters = []string{"0:1/4", "1/4:1/2", "1/2:3/4", "3/4:1"}
 
+// Shards judged by their own objectives (--slo) merge under the same
+// objectives when the merge is given none: never the defaults instead.
+func TestSegmentMergeJudgesByTheShardsObjectives(t *testing.T) {
+	srv := delayServer(2 * time.Millisecond)
+	defer srv.Close()
+	dir := t.TempDir()
+	// p95 needs 100 requests: each shard's 50 are inconclusive (exit 3),
+	// the merged 200 are judged.
+	strict := writeFile(t, dir, "strict.yaml", "objectives:\n  - {metric: p95, threshold: \"< 1us\"}\n")
+	files := runShards(t, dir, srv.URL, 200, "1s", quarters, func(int) []string { return []string{"--slo", strict} })
+	merged := filepath.Join(dir, "merged.json")
+	code, stdout, stderr := runCLI(t, append(append([]string{"merge"}, files...), "--out", merged)...)
+	if code != ExitFail {
+		t.Fatalf("merge: exit %d, want %d on the shards' p95 < 1us\n%s\n%s", code, ExitFail, stdout, stderr)
+	}
+	r, err := results.Read(merged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.SLO.Objectives) != 1 || r.SLO.Objectives[0].Objective != "p95 < 1us" || r.SLO.Definition == "" {
+		t.Errorf("merged objectives %+v, definition %q: want the shards' p95 < 1us alone", r.SLO.Objectives, r.SLO.Definition)
+	}
+}
+
 // Four processes with segments against one target merge to the run one
 // process makes at the whole rate: the same request count, percentiles
 // within tolerance, the same verdict; a missing, duplicated or foreign
