@@ -21,7 +21,7 @@ func newCheckCmd() *cobra.Command {
 are --slo's; without it, the ones the run was judged by (its scenario's slo block
 or --slo file, kept in the result as slo.definition); for a run judged by the
 default objectives, the defaults.`,
-		Args:  cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			res, err := results.Read(args[0])
 			if err != nil {
