@@ -352,3 +352,109 @@ func TestAlternatingErrorsAndTargetKilledMidRun(t *testing.T) {
 		})
 	})
 }
+
+// Targets that answer in unusual but valid ways (and one that does not)
+// give the same result on every in-process engine: a redirect is its 3xx
+// (never followed), a chunked, close-delimited, HTTP/1.0, gzip-encoded,
+// 103-preceded, 204 or 9 KB-headed answer is a success with its body
+// counted, a garbage status line is the target's error.
+func TestEnginesAgreeOnOddTargets(t *testing.T) {
+	handler := func(f http.HandlerFunc) string {
+		srv := httptest.NewServer(f)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	raw := func(answer string) string {
+		return rawServer(t, func(i int, c net.Conn) {
+			if readRequest(bufio.NewReader(c)) {
+				io.WriteString(c, answer)
+			}
+		})
+	}
+	targets := []struct {
+		name, url string
+		healthy   bool
+	}{
+		{"redirect", handler(func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/final", http.StatusFound) }), true},
+		{"chunked", handler(func(w http.ResponseWriter, r *http.Request) {
+			w.Write([]byte("abc"))
+			w.(http.Flusher).Flush()
+			w.Write([]byte("def"))
+		}), true},
+		{"connection close", handler(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Connection", "close")
+			w.Write([]byte("ok"))
+		}), true},
+		{"103 early hints", handler(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Link", "</a.css>; rel=preload")
+			w.WriteHeader(http.StatusEarlyHints)
+			w.Write([]byte("ok"))
+		}), true},
+		{"204", handler(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }), true},
+		{"gzip", handler(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Encoding", "gzip")
+			w.Write([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff\x01\x02\x00\xfd\xffok\x00\x00\x00\x00\x00\x00\x00\x00"))
+		}), true},
+		{"9 KB header", handler(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Security-Policy", strings.Repeat("a", 9000))
+			w.Write([]byte("ok"))
+		}), true},
+		{"HTTP/1.0 close-delimited", raw("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nhello-1.0"), true},
+		{"garbage status line", raw("HTTX/9 banana\r\n\r\n"), false},
+	}
+	for _, tc := range targets {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, engine := range inProcessEngines {
+				s := scenarioFor(t, tc.url, "phases:\n  - {kind: constant, rate: 40, duration: 500ms}\n")
+				o := wired(Options{})
+				o.Engine = engine
+				res, err := Run(context.Background(), s, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sm := res.Summary
+				if tc.healthy && (sm.SuccessCount != 20 || sm.Requests != 20) {
+					t.Errorf("%s: %d of %d requests succeeded, want 20 of 20: %v", engine, sm.SuccessCount, sm.Requests, sm.Errors)
+				}
+				if !tc.healthy && (sm.ErrorCount != 20 || res.Generator.Saturated) {
+					t.Errorf("%s: %d errors (generator %+v), want 20 of the target's", engine, sm.ErrorCount, res.Generator)
+				}
+				got = append(got, fmt.Sprintf("requests %d success %d errors %d codes %v bytes in %d", sm.Requests, sm.SuccessCount, sm.ErrorCount, sm.StatusCodes, sm.BytesIn))
+			}
+			for i := 1; i < len(got); i++ {
+				if got[i] != got[0] {
+					t.Errorf("%s: %s\n%s: %s", inProcessEngines[0], got[0], inProcessEngines[i], got[i])
+				}
+			}
+		})
+	}
+}
+
+// A response head larger than the fast engine's read buffer (fasthttp
+// needs the whole head in it) is the engine's limit, not the target's
+// error: the run is inconclusive and says to use the vegeta engine, which
+// reads it.
+func TestFastEngineHeadLargerThanItsBuffer(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := range 40 {
+			w.Header().Set(fmt.Sprintf("X-H%d", i), strings.Repeat("b", 2000))
+		}
+		w.Write([]byte("ok"))
+	}))
+	defer srv.Close()
+	s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 40, duration: 500ms}\n")
+	o := wired(Options{})
+	o.Engine = "fast"
+	res, err := Run(context.Background(), s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Summary.ErrorCount != 0 || !res.Generator.Saturated || !strings.Contains(strings.Join(res.Generator.Reasons, " "), "use --engine vegeta") {
+		t.Errorf("errors %d generator %+v: want no target error and an inconclusive run naming --engine vegeta", res.Summary.ErrorCount, res.Generator)
+	}
+	o.Engine = "vegeta"
+	if res, err = Run(context.Background(), s, o); err != nil || res.Summary.SuccessCount != 20 {
+		t.Errorf("vegeta engine: %v, success %d, want 20", err, res.Summary.SuccessCount)
+	}
+}

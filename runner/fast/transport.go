@@ -91,12 +91,21 @@ func newFastSender(job plan.Job) *fastSender {
 		DisablePathNormalizing: true,
 		DialTimeout:            s.dial,
 		MaxConnWaitTimeout:     job.Timeout,
+		// A response's head must fit in the read buffer (fasthttp's
+		// default, 4 KiB, fails a healthy target with a large
+		// Content-Security-Policy or cookies). 64 KiB, as the vegeta
+		// engine's buffers; a larger head is the engine's limit, not the
+		// target's error (send).
+		ReadBufferSize: maxHeadBytes,
 		// Bodies are read from the stream, counted and discarded: an
 		// endless body costs no memory and ends at the request deadline.
 		StreamResponseBody: true,
 	}
 	return s
 }
+
+// maxHeadBytes bounds a response's status line and headers on fasthttp.
+const maxHeadBytes = 64 << 10
 
 // errStopped refuses a new connection once the run has stopped.
 var errStopped = errors.New("the run was stopped")
@@ -140,7 +149,10 @@ func (s *fastSender) send(w *worker, seq int64, e int) exchange {
 	}
 	x := exchange{bytesOut: int64(len(body))}
 	if err := s.client.DoTimeout(req, resp, s.timeout); err != nil {
+		var small *fasthttp.ErrSmallBuffer
 		switch {
+		case errors.As(err, &small):
+			x.err = fmt.Errorf("%sthe response head is larger than the fast engine's %d KiB read buffer: use --engine vegeta for this target", generatorMark, maxHeadBytes>>10)
 		case plan.GeneratorFault(err):
 			x.err = errors.New(generatorMark + err.Error())
 		case isTimeout(err):
