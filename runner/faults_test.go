@@ -458,3 +458,24 @@ func TestFastEngineHeadLargerThanItsBuffer(t *testing.T) {
 		t.Errorf("vegeta engine: %v, success %d, want 20", err, res.Summary.SuccessCount)
 	}
 }
+
+// A target that closes idle keep-alive connections (Node.js and Apache do
+// after 5 s) is not failing: a request is never sent into a connection the
+// target already closed. (net/http drops such a connection from its pool
+// as the close arrives; fasthttp checks before it writes.)
+func TestIdleConnectionsClosedByTheTarget(t *testing.T) {
+	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+		srv.Config.IdleTimeout = 100 * time.Millisecond // every connection is closed between two requests
+		srv.Start()
+		defer srv.Close()
+		s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 5, duration: 3s}\n")
+		res, err := Run(context.Background(), s, wired(Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Summary.Requests != 15 || res.Summary.SuccessCount != 15 {
+			t.Errorf("%d of %d requests succeeded, want 15 of 15: %v", res.Summary.SuccessCount, res.Summary.Requests, res.Summary.Errors)
+		}
+	})
+}

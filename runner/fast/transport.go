@@ -104,6 +104,9 @@ func newFastSender(job plan.Job) *fastSender {
 	return s
 }
 
+// maxStaleTries bounds how many stale idle connections one request skips.
+const maxStaleTries = 64
+
 // maxHeadBytes bounds a response's status line and headers on fasthttp.
 const maxHeadBytes = 64 << 10
 
@@ -148,7 +151,14 @@ func (s *fastSender) send(w *worker, seq int64, e int) exchange {
 		req.ResetBody()
 	}
 	x := exchange{bytesOut: int64(len(body))}
-	if err := s.client.DoTimeout(req, resp, s.timeout); err != nil {
+	err := s.client.DoTimeout(req, resp, s.timeout)
+	// A stale connection was closed unused; each try takes another from
+	// the pool or dials, so the tries are bounded by the idle connections.
+	for tries := 0; errors.Is(err, errStale) && tries < maxStaleTries; tries++ {
+		resp.Reset()
+		err = s.client.DoTimeout(req, resp, s.timeout)
+	}
+	if err != nil {
 		var small *fasthttp.ErrSmallBuffer
 		switch {
 		case errors.As(err, &small):
@@ -205,10 +215,33 @@ func (s *fastSender) close() {
 	s.cut()
 }
 
-// trackedConn leaves the sender's set when fasthttp closes it.
+// trackedConn leaves the sender's set when fasthttp closes it, and
+// refuses to send on an idle connection its peer has closed.
 type trackedConn struct {
 	net.Conn
-	s *fastSender
+	s    *fastSender
+	used time.Time // when a request was last written (one request at a time)
+}
+
+// staleAfter: a connection idle this long is checked before a request is
+// written on it (one non-blocking peek).
+const staleAfter = 5 * time.Millisecond
+
+// errStale: the connection was found closed by its peer before anything
+// of the request was written. The request never left, so sending it on
+// another connection is not a retry; fasthttp, with no background reader,
+// would otherwise write it into the closed connection and fail it, where
+// net/http had already dropped the connection from its pool (servers close
+// idle keep-alive connections: 5 s in Node.js and Apache).
+var errStale = errors.New("idle connection closed by the target before the request was written")
+
+func (c *trackedConn) Write(b []byte) (int, error) {
+	now := time.Now()
+	if !c.used.IsZero() && now.Sub(c.used) > staleAfter && peerGone(c.Conn) {
+		return 0, errStale
+	}
+	c.used = now
+	return c.Conn.Write(b)
 }
 
 func (c *trackedConn) Close() error {
