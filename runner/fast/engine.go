@@ -198,6 +198,11 @@ const (
 	flushWait = time.Millisecond
 )
 
+// plainSleep: a wait up to this long is a plain sleep, not a select on
+// the worker's timer and the stop channel (cheaper per request); the stop
+// reaches such a worker when it wakes, at most this late.
+const plainSleep = 20 * time.Millisecond
+
 // worker is one sender of requests, one at a time.
 type worker struct {
 	timer *time.Timer
@@ -240,11 +245,15 @@ func (r *run) work() {
 			if wait > flushWait {
 				w.flush()
 			}
-			w.timer.Reset(wait)
-			select {
-			case <-w.timer.C:
-			case <-r.stopCh:
-				w.timer.Stop()
+			if wait <= plainSleep {
+				time.Sleep(wait) // no channel, no select: the common case at high rates
+			} else {
+				w.timer.Reset(wait)
+				select {
+				case <-w.timer.C:
+				case <-r.stopCh:
+					w.timer.Stop()
+				}
 			}
 			now = time.Since(r.start)
 		}
