@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -478,4 +479,77 @@ func TestIdleConnectionsClosedByTheTarget(t *testing.T) {
 			t.Errorf("%d of %d requests succeeded, want 15 of 15: %v", res.Summary.SuccessCount, res.Summary.Requests, res.Summary.Errors)
 		}
 	})
+}
+
+// Every in-process engine puts the same requests on the wire, over IPv4
+// and IPv6: method, Host (a scenario's Host header routes to a virtual
+// host), escaped path and query, an 8 KB header, a 300 KB body, HEAD, the
+// User-Agent; and counts the same bytes in and out.
+func TestEnginesSendTheSameRequests(t *testing.T) {
+	var mu sync.Mutex
+	var seen map[string]int
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		seen[fmt.Sprintf("%s host=%s uri=%s auth=%d body=%d/%d ua=%q", r.Method, r.Host, r.RequestURI,
+			len(r.Header.Get("Authorization")), len(b), r.ContentLength, r.Header.Get("User-Agent"))]++
+		mu.Unlock()
+		if r.Method != http.MethodHead {
+			w.Write([]byte("hello"))
+		}
+	})
+	urls := []string{}
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Logf("%s: %v (skipped)", addr, err) // a machine without IPv6 loopback
+			continue
+		}
+		srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
+		srv.Start()
+		t.Cleanup(srv.Close)
+		urls = append(urls, srv.URL)
+	}
+	requests := fmt.Sprintf(`requests:
+  - {name: vhost, path: "/p%%20q?x=1&y=a%%2Fb", headers: {Host: api.example.com, Authorization: %q}}
+  - {name: head, method: HEAD, path: /head}
+  - {name: upload, method: POST, path: /post, body: %q}
+  - {name: put, method: PUT, path: /put}
+`, strings.Repeat("x", 8000), strings.Repeat("y", 300000))
+	for _, url := range urls {
+		var got []string
+		for _, engine := range inProcessEngines {
+			mu.Lock()
+			seen = map[string]int{}
+			mu.Unlock()
+			doc := fmt.Sprintf("name: t\ntarget: {url: %q}\n%sphases:\n  - {kind: constant, rate: 40, duration: 500ms}\n", url, requests)
+			s, err := scenarios.Parse("t.yaml", "", []byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := wired(Options{})
+			o.Engine = engine
+			res, err := Run(context.Background(), s, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			var lines []string
+			for k, n := range seen {
+				lines = append(lines, fmt.Sprintf("%d× %s", n, k))
+			}
+			mu.Unlock()
+			sort.Strings(lines)
+			sm := res.Summary
+			got = append(got, fmt.Sprintf("requests %d success %d bytes in %d out %d\n%s", sm.Requests, sm.SuccessCount, sm.BytesIn, sm.BytesOut, strings.Join(lines, "\n")))
+			if sm.SuccessCount != 20 || !strings.Contains(got[len(got)-1], "GET host=api.example.com uri=/p%20q?x=1&y=a%2Fb auth=8000") {
+				t.Errorf("%s %s: %s", url, engine, got[len(got)-1])
+			}
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i] != got[0] {
+				t.Errorf("%s:\n%s:\n%s\n%s:\n%s", url, inProcessEngines[0], got[0], inProcessEngines[i], got[i])
+			}
+		}
+	}
 }

@@ -295,7 +295,8 @@ func (r *run) work() {
 			BytesOut:       x.bytesOut,
 		}
 		if x.err != nil {
-			s.Status = 0
+			// Bytes count answered requests (as on the vegeta engine).
+			s.Status, s.BytesIn, s.BytesOut = 0, 0, 0
 			s.Error = x.err.Error()
 			switch {
 			case r.interrupted.Load():

@@ -73,6 +73,10 @@ func (s *fastSender) request(st *fastState, e int) *fasthttp.Request {
 			req.Header.Add(k, v)
 		}
 	}
+	if host := s.mix.Header(e).Get("Host"); host != "" {
+		req.UseHostHeader = true // else fasthttp sends the URL's host
+		req.Header.SetHost(host)
+	}
 	st.reqs[e] = req
 	return req
 }
@@ -80,7 +84,7 @@ func (s *fastSender) request(st *fastState, e int) *fasthttp.Request {
 func newFastSender(job plan.Job) *fastSender {
 	s := &fastSender{mix: job.Mix, timeout: job.Timeout, conns: map[*trackedConn]struct{}{}}
 	s.client = &fasthttp.Client{
-		Name:                      "slogate",
+		Name:                      plan.UserAgent,
 		MaxConnsPerHost:           job.MaxWorkers,
 		MaxIdemponentCallAttempts: 1,
 		RetryIfErr:                func(*fasthttp.Request, int, error) (bool, bool) { return false, false },

@@ -57,6 +57,9 @@ func NewMix(s *scenarios.Scenario, baseURL string) (*Mix, error) {
 		for k, v := range r.Headers {
 			h.Set(k, v)
 		}
+		if h.Get("User-Agent") == "" {
+			h.Set("User-Agent", UserAgent) // one name on every engine's transport
+		}
 		if r.Kind == "mcp" {
 			h.Set("Content-Type", "application/json")
 			h.Set("Accept", "application/json, text/event-stream")
@@ -193,11 +196,18 @@ func (m *Mix) Request(ctx context.Context, seq int64) (*http.Request, int, error
 		return nil, e, err
 	}
 	req.Header = m.headers[e].Clone()
+	if host := req.Header.Get("Host"); host != "" {
+		req.Host = host // net/http sends req.Host, never a Host header
+	}
 	if h, v := m.Identity(seq, e); h != "" {
 		req.Header.Set(h, v)
 	}
 	return req, e, nil
 }
+
+// UserAgent is the User-Agent of every request a scenario does not give
+// one (fasthttp's Client.Name says the same).
+const UserAgent = "slogate"
 
 // Kind returns the request kind ("http" or "mcp") of endpoint e.
 func (m *Mix) Kind(e int) string { return m.scenario.Requests[e].Kind }

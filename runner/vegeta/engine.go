@@ -198,6 +198,9 @@ func sample(cfg plan.Job, dues *dueBook, start time.Time, res *vegeta.Result) re
 	if n, ok := res.Headers[bytesInHeader]; ok && len(n) == 1 {
 		s.BytesIn, _ = strconv.ParseInt(n[0], 10, 64)
 	}
+	if n, ok := res.Headers[bytesOutHeader]; ok && len(n) == 1 {
+		s.BytesOut, _ = strconv.ParseInt(n[0], 10, 64)
+	}
 	s.Outcome = cfg.Scenario.Outcomes.Classify(int(res.Code), transportErr)
 	if !transportErr && s.Outcome == results.OutcomeError {
 		s.Error = "unexpected status " + strconv.Itoa(int(res.Code))
@@ -293,6 +296,10 @@ type seqTransport struct {
 // result (vegeta only counts what it reads itself).
 const bytesInHeader = "X-Slogate-Bytes-In"
 
+// bytesOutHeader carries the request body's size likewise (vegeta counts
+// only the body of its own targets; the mix builds the request here).
+const bytesOutHeader = "X-Slogate-Bytes-Out"
+
 // errCancelled is a request cut by the user's stop: not the target's error.
 var errCancelled = errors.New("cancelled: the run was stopped")
 
@@ -364,6 +371,9 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 		return nil, t.classify(fmt.Errorf("reading the response body: %w", err))
 	}
 	resp.Header[bytesInHeader] = []string{strconv.FormatInt(n, 10)}
+	if req.ContentLength > 0 {
+		resp.Header[bytesOutHeader] = []string{strconv.FormatInt(req.ContentLength, 10)}
+	}
 	if kept != nil {
 		resp.Body = io.NopCloser(bytes.NewReader(kept))
 	} else {
