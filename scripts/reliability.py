@@ -17,12 +17,16 @@ import time
 
 # (area, fault or bad input, what must happen, package, [tests])
 ROWS = [
-    # --- the generator against misbehaving targets (runner, real loopback servers)
+    # --- the generator against misbehaving targets (runner, real loopback servers;
+    #     each runner test runs on both in-process engines, vegeta and fast)
     ("target", "resets every 10th connection", "every failed attempt counted as the target's error; no hidden retry", "./runner", ["TestConnectionResetsAreCounted"]),
     ("target", "endless response body", "read and discarded under the request timeout; memory flat; timeout error", "./runner", ["TestEndlessBodyIsBoundedByTheTimeout"]),
     ("target", "1 GB Content-Length, short body (closed or held)", "an error at once, or at the timeout", "./runner", ["TestShortBodyIsAnError"]),
-    ("target", "alternating 5xx", "exactly half errors", "./runner", ["TestAlternatingErrorsAndTargetKilledMidRun/alternating_5xx"]),
-    ("target", "killed mid-run", "later requests are errors; the run ends on schedule", "./runner", ["TestAlternatingErrorsAndTargetKilledMidRun/killed_mid-run"]),
+    ("target", "alternating 5xx", "exactly half errors", "./runner", ["TestAlternatingErrorsAndTargetKilledMidRun/vegeta/alternating_5xx", "TestAlternatingErrorsAndTargetKilledMidRun/fast/alternating_5xx"]),
+    ("target", "killed mid-run", "later requests are errors; the run ends on schedule", "./runner", ["TestAlternatingErrorsAndTargetKilledMidRun/vegeta/killed_mid-run", "TestAlternatingErrorsAndTargetKilledMidRun/fast/killed_mid-run"]),
+    ("target", "closes idle keep-alive connections (Node.js, Apache: after 5 s)", "no request is written into a connection the target closed: no errors", "./runner", ["TestIdleConnectionsClosedByTheTarget"]),
+    ("target", "odd but valid answers (redirect, chunked, close-delimited HTTP/1.0, gzip, 103, 204, 9 KB header); a garbage status line", "the same result on every engine; a redirect is its 3xx; garbage is the target's error", "./runner", ["TestEnginesAgreeOnOddTargets"]),
+    ("target", "response head over 64 KiB (fast engine)", "the engine's limit, not the target's error: inconclusive, naming --engine vegeta", "./runner", ["TestFastEngineHeadLargerThanItsBuffer"]),
     ("target", "TLS with an unknown CA", "every request fails naming the certificate; --ca / --insecure reach it", "./runner", ["TestTLSUnknownCA"]),
     ("target", "refuses every connection", "exit 1, errors named", "./cmd/slogate", ["TestRefusedTargetFails"]),
     ("target", "hung, or trickling its answer", "exit 1: the target's slowness is its latency, not the generator's fault", "./cmd/slogate", ["TestHungOrTricklingTargetFails"]),
@@ -40,6 +44,7 @@ ROWS = [
     ("gate", "the same, through slogate check", "exit 1, FAIL (score 99.9 < 100)", "./cmd/slogate", ["TestCheckScoreNotRoundedIntoAPass"]),
     ("gate", "every request failed, SLO names only p99", "latency over zero answers fails; error rate always reported", "./slo", ["TestLatencyOverZeroAnswersFails"]),
     ("gate", "the same against a refusing port", "exit 1", "./cmd/slogate", ["TestRunAgainstRefusingPortFailsLatencyOnlySLO"]),
+    ("gate", "check or merge without --slo of runs judged by their own objectives", "judged again by those (kept in the result), never silently by the defaults; shards judged by different objectives refused", "./cmd/slogate", ["TestRunFailingGateExitsOne", "TestSegmentMergeJudgesByTheShardsObjectives"]),
     ("gate", "saturated generator, target slow or fast", "fails on the target's own figures, else inconclusive", "./slo", ["TestSaturatedRunFailsOnlyOnTheTargetsOwnFigures"]),
     # --- the server side (scraping /metrics, remote write)
     ("server", "/metrics answers garbage, stalls or dies mid-run", "the load is intact (every request on schedule), failures counted per URL, server objectives inconclusive", "./cmd/slogate", ["TestBrokenMetricsEndpointsLeaveTheLoadIntact"]),
@@ -52,6 +57,7 @@ ROWS = [
     ("input", "CR/LF in a header value, bad path or method", "exit 2 naming the field", "./scenarios", ["TestRequestLineAndHeadersValidated"]),
     ("input", "a second YAML document in a scenario", "exit 2 at the line of its ---", "./scenarios", ["TestSecondDocumentRefused"]),
     ("input", "the largest scenario accepted", "up-front memory bounded; MCP sessions bounded per run", "./runner/plan", ["TestUpFrontCostBounded", "TestMCPSessionsBoundedPerRun"]),
+    ("input", "PromQL objective with a subquery without a step (x[5m:]), found by FuzzQuery", "evaluated at the scrape interval; a panic of the PromQL engine is an error, not a crash", "./slo/promql", ["TestSubqueryWithoutAStep"]),
     ("input", "NaN, negative thresholds, nonsensical scoring marks", "exit 2 naming file, line and field", "./slo", ["TestParseErrors"]),
     ("input", "SLO file: /dev/zero, a second document", "exit 2", "./slo", ["TestSLOFileBoundsAndOneDocument"]),
     ("input", "hand-edited result: negative counts, garbage histograms", "validated on read; check/report/compare exit 2", "./results", ["TestReadValidates"]),
