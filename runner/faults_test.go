@@ -467,16 +467,18 @@ func TestFastEngineHeadLargerThanItsBuffer(t *testing.T) {
 func TestIdleConnectionsClosedByTheTarget(t *testing.T) {
 	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
 		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
-		srv.Config.IdleTimeout = 100 * time.Millisecond // every connection is closed between two requests
+		// Every connection is closed between two requests (50 ms idle,
+		// 250 ms apart: a margin for a loaded machine's scheduling).
+		srv.Config.IdleTimeout = 50 * time.Millisecond
 		srv.Start()
 		defer srv.Close()
-		s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 5, duration: 3s}\n")
+		s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 4, duration: 3s}\n")
 		res, err := Run(context.Background(), s, wired(Options{}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Summary.Requests != 15 || res.Summary.SuccessCount != 15 {
-			t.Errorf("%d of %d requests succeeded, want 15 of 15: %v", res.Summary.SuccessCount, res.Summary.Requests, res.Summary.Errors)
+		if res.Summary.Requests != 12 || res.Summary.SuccessCount != 12 {
+			t.Errorf("%d of %d requests succeeded, want 12 of 12: %v", res.Summary.SuccessCount, res.Summary.Requests, res.Summary.Errors)
 		}
 	})
 }
@@ -552,4 +554,52 @@ func TestEnginesSendTheSameRequests(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A target that never answers: with the timeout inside the drain, every
+// request is a timeout error and the run ends after the schedule and the
+// timeout; with a drain shorter than the timeout, the requests in flight at
+// the drain deadline are cut then, as errors, and the run ends there.
+func TestHangingTargetTimeoutAndDrainCut(t *testing.T) {
+	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
+		for _, tc := range []struct {
+			name, generator string
+			timeout, within time.Duration
+			wantError       string
+		}{
+			{"timeout", "drain: 500ms", 300 * time.Millisecond, 1300 * time.Millisecond, "timeout after 300ms"},
+			{"drain", "drain: 300ms, max_workers: 64", 10 * time.Second, 1300 * time.Millisecond, "no answer before the drain deadline"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				release := make(chan struct{})
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					select {
+					case <-release:
+					case <-r.Context().Done():
+					}
+				}))
+				defer srv.Close()
+				defer close(release)
+				s := scenarioFor(t, srv.URL, "phases:\n  - {kind: constant, rate: 50, duration: 1s}\ngenerator: {"+tc.generator+"}\n")
+				s.Target.Timeout = scenarios.Duration(tc.timeout)
+				begin := time.Now()
+				res, err := Run(context.Background(), s, wired(Options{}))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if took := time.Since(begin); took > tc.within+time.Second {
+					t.Errorf("run took %s, want about %s", took, tc.within)
+				}
+				var want int64 // net/http's errors name the request first ("Get \"URL\": ...")
+				for msg, n := range res.Summary.Errors {
+					if strings.HasSuffix(msg, tc.wantError) {
+						want += n
+					}
+				}
+				if res.Summary.Requests != 50 || res.Summary.ErrorRate != 1 || want != 50 {
+					t.Errorf("requests %d error rate %v errors %v, want 50 errors %q", res.Summary.Requests, res.Summary.ErrorRate, res.Summary.Errors, tc.wantError)
+				}
+			})
+		}
+	})
 }

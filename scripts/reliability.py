@@ -25,6 +25,7 @@ ROWS = [
     ("target", "alternating 5xx", "exactly half errors", "./runner", ["TestAlternatingErrorsAndTargetKilledMidRun/vegeta/alternating_5xx", "TestAlternatingErrorsAndTargetKilledMidRun/fast/alternating_5xx"]),
     ("target", "killed mid-run", "later requests are errors; the run ends on schedule", "./runner", ["TestAlternatingErrorsAndTargetKilledMidRun/vegeta/killed_mid-run", "TestAlternatingErrorsAndTargetKilledMidRun/fast/killed_mid-run"]),
     ("target", "closes idle keep-alive connections (Node.js, Apache: after 5 s)", "no request is written into a connection the target closed: no errors", "./runner", ["TestIdleConnectionsClosedByTheTarget"]),
+    ("target", "never answers (timeout inside the drain; drain shorter than the timeout)", "every request a timeout error, or cut at the drain deadline; the run ends on time", "./runner", ["TestHangingTargetTimeoutAndDrainCut"]),
     ("target", "odd but valid answers (redirect, chunked, close-delimited HTTP/1.0, gzip, 103, 204, 9 KB header); a garbage status line", "the same result on every engine; a redirect is its 3xx; garbage is the target's error", "./runner", ["TestEnginesAgreeOnOddTargets"]),
     ("target", "response head over 64 KiB (fast engine)", "the engine's limit, not the target's error: inconclusive, naming --engine vegeta", "./runner", ["TestFastEngineHeadLargerThanItsBuffer"]),
     ("target", "TLS with an unknown CA", "every request fails naming the certificate; --ca / --insecure reach it", "./runner", ["TestTLSUnknownCA"]),

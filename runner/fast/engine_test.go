@@ -104,66 +104,6 @@ phases:
 	}
 }
 
-// A target that never answers: every request is a timeout error and the
-// run ends within the schedule, the timeout and the drain.
-func TestHangingTarget(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
-	s := scenarioFor(t, fmt.Sprintf("url: %q, timeout: 300ms", srv.URL),
-		"generator: {drain: 500ms}\nphases:\n  - {kind: constant, rate: 50, duration: 1s}\n")
-	begin := time.Now()
-	res, err := runner.Run(context.Background(), s, opts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(begin); took > 1500*time.Millisecond+time.Second {
-		t.Errorf("run took %s, want about 1.3 s (schedule + timeout, within the drain)", took)
-	}
-	if res.Summary.Requests != 50 || res.Summary.ErrorRate != 1 {
-		t.Errorf("requests %d error rate %v, want 50 and 1", res.Summary.Requests, res.Summary.ErrorRate)
-	}
-	if res.Summary.Errors["timeout after 300ms"] == 0 {
-		t.Errorf("errors = %v, want timeouts", res.Summary.Errors)
-	}
-}
-
-// A drain shorter than the timeout: requests in flight at the drain
-// deadline are cut then, as errors, and the run ends at the deadline.
-func TestDrainDeadlineCutsRequestsInFlight(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
-	s := scenarioFor(t, fmt.Sprintf("url: %q, timeout: 10s", srv.URL),
-		"generator: {drain: 300ms, max_workers: 64}\nphases:\n  - {kind: constant, rate: 50, duration: 1s}\n")
-	begin := time.Now()
-	res, err := runner.Run(context.Background(), s, opts())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if took := time.Since(begin); took > 1300*time.Millisecond+time.Second {
-		t.Errorf("run took %s, want about 1.3 s (schedule + drain)", took)
-	}
-	if res.Summary.Requests != 50 || res.Summary.ErrorRate != 1 {
-		t.Errorf("requests %d error rate %v, want 50 and 1", res.Summary.Requests, res.Summary.ErrorRate)
-	}
-	if res.Summary.Errors["no answer before the drain deadline"] != 50 {
-		t.Errorf("errors = %v, want 50 cut at the drain deadline", res.Summary.Errors)
-	}
-}
-
 func TestInterruptGivesPartialResult(t *testing.T) {
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
