@@ -544,6 +544,9 @@ func TestEnginesSendTheSameRequests(t *testing.T) {
 			sort.Strings(lines)
 			sm := res.Summary
 			got = append(got, fmt.Sprintf("requests %d success %d bytes in %d out %d\n%s", sm.Requests, sm.SuccessCount, sm.BytesIn, sm.BytesOut, strings.Join(lines, "\n")))
+			if res.Generator.Transport == "" {
+				t.Errorf("%s: the result does not name the HTTP client (generator.transport)", engine)
+			}
 			if sm.SuccessCount != 20 || !strings.Contains(got[len(got)-1], "GET host=api.example.com uri=/p%20q?x=1&y=a%2Fb auth=8000") {
 				t.Errorf("%s %s: %s", url, engine, got[len(got)-1])
 			}

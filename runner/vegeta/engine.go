@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 	placeholder := vegeta.Target{Method: http.MethodGet, URL: cfg.Mix.URL(0)}
 	targeter := func(t *vegeta.Target) error { *t = placeholder; return nil }
 
-	var stats plan.Stats
+	stats := plan.Stats{Transport: "net/http"}
 	dues := newDueBook(cfg.Schedule, max(dueBookSize, 4*cfg.MaxWorkers))
 	pacer := newDuePacer(dues, cfg.Schedule, uint64(total))
 	stats.Start = time.Now()
