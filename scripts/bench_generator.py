@@ -3,7 +3,7 @@
 
 Prints, as ratios:
   * CPU per request at 5k and 20k req/s (user+sys of the generator process / requests),
-  * the highest rate each holds (steps of 10k to 50k req/s, 5 s each; a generator's
+  * the highest rate each holds (steps of 10k to 50k req/s, 5 s each or --step=N; a generator's
     ladder stops after two missed steps in a row). Held = >= 99 % of the asked requests sent and
     send lateness p99 <= 10 ms (slogate's engines: the result's achieved_ratio and
     lateness_ms; the vegeta CLI and Fortio report no lateness: their achieved rate
@@ -11,7 +11,7 @@ Prints, as ratios:
   * slogate's peak RSS for a 1,000,000-request run vs a 100,000-request run
     (memory must not grow with the run's length).
 
-Usage: bench_generator.py SLOGATE_BIN VEGETA_BIN [FORTIO_BIN|-] [--quick]
+Usage: bench_generator.py SLOGATE_BIN VEGETA_BIN [FORTIO_BIN|-] [--quick] [--step=SECONDS]
 Fortio runs with -c 64 connections (its open-loop -qps mode), twice: as it comes
 ("fortio": every connection starts at once, so N req/s go out as bursts of 64 requests
 every 64/N s) and with -uniform ("fortio-uniform": the connections' schedules spread
@@ -22,6 +22,8 @@ compared against both. Every request goes to 127.0.0.1; every run is bounded in 
 import json, os, socket, subprocess, sys, tempfile, time
 
 ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+# --step=N: seconds of each ladder step (default 5; the issue's side-by-side figures used 10).
+STEP = next((int(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("--step=")), 5)
 SLOGATE, VEGETA = ARGS[0], ARGS[1]
 FORTIO = ARGS[2] if len(ARGS) > 2 and ARGS[2] != "-" else ""
 QUICK = "--quick" in sys.argv
@@ -151,14 +153,14 @@ try:
     best = {name: 0 for name, _ in GENS}
     best_sent = {name: 0 for name, _ in GENS}  # by the sent-only criterion (no lateness)
     misses = {name: 0 for name, _ in GENS}  # missed steps in a row
-    print(f"highest rate held (5 s steps; held = >= {100 * HELD_SENT:.0f}% of asked sent, lateness p99 <= {HELD_LATE_MS:.0f} ms "
+    print(f"highest rate held ({STEP} s steps; held = >= {100 * HELD_SENT:.0f}% of asked sent, lateness p99 <= {HELD_LATE_MS:.0f} ms "
           "(vegeta CLI, Fortio: achieved rate >= 99% of asked), < 0.1% errors; a miss is tried once more; a generator stops after two missed steps in a row):")
     for rate in rates:
         for name, fn in GENS:
             if misses[name] >= 2:
                 continue
             for attempt in (1, 2):  # runs near a ceiling are bimodal: a miss gets one more try
-                r = fn(rate, 5)
+                r = fn(rate, STEP)
                 late = f" lateness p99={r['late']:.2f} ms" if r["late"] is not None else ""
                 print(f"  {name:15s} {rate:6d} req/s: held={r['held']} sent={100 * r['ratio']:.1f}%{late} p99={r['p99']:.2f} ms"
                       + ("" if attempt == 1 else " (second try)"))
