@@ -36,6 +36,9 @@ func WriteText(w io.Writer, r *Result) error {
 		fmt.Fprintf(w, "generator: max %d workers · %.1f%% sent on schedule · all workers busy for %.1f%% of requests",
 			g.MaxWorkers, 100*g.AchievedRatio, 100*g.PinnedFraction)
 	}
+	if g.Transport != "" {
+		fmt.Fprintf(w, " · over %s", g.Transport)
+	}
 	if g.DroppedIterations > 0 {
 		fmt.Fprintf(w, " · k6 dropped %d iterations", g.DroppedIterations)
 	}
