@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/slogate/slogate/runner/netprobe"
 )
 
 // h1Transport is the guard's upstream client for plain-HTTP upstreams: HTTP/1.1
@@ -40,7 +42,7 @@ import (
 // whose end the framing fixed (Content-Length or chunked, read to its end, nothing
 // buffered beyond it) and that could not have a body the upstream might still send
 // by mistake (HEAD, 204, 304 answers are never pooled), and it is checked again
-// when taken from the pool: one non-blocking MSG_PEEK (idleconn_unix.go) finds
+// when taken from the pool: one non-blocking MSG_PEEK (runner/netprobe) finds
 // bytes that arrived while it was idle (an unsolicited response, a late body) or a
 // close, and the connection is then discarded. net/http's Transport gets the same
 // guarantee from a read goroutine per idle connection.
@@ -63,7 +65,7 @@ type h1Conn struct {
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	idleAt time.Time
-	probe  *idleProbe // checks the connection when it is taken from the pool
+	probe  *netprobe.Probe // checks the connection when it is taken from the pool
 	reused bool
 	pool   *h1Transport
 }
@@ -116,7 +118,7 @@ func (t *h1Transport) conn(ctx context.Context, key string, fresh bool) (*h1Conn
 	if err != nil {
 		return nil, fmt.Errorf("dial upstream %s: %w", key, err)
 	}
-	c := &h1Conn{nc: nc, key: key, bw: bufio.NewWriterSize(nc, 16<<10), probe: newIdleProbe(nc), pool: t}
+	c := &h1Conn{nc: nc, key: key, bw: bufio.NewWriterSize(nc, 16<<10), probe: netprobe.New(nc), pool: t}
 	c.br = bufio.NewReaderSize(countingReader{c}, 16<<10)
 	return c, nil
 }
@@ -129,7 +131,7 @@ func (t *h1Transport) takeIdle(key string) *h1Conn {
 		c := conns[len(conns)-1]
 		conns[len(conns)-1] = nil
 		t.idle[key] = conns[:len(conns)-1]
-		if (t.idleTimeout > 0 && now.Sub(c.idleAt) > t.idleTimeout) || c.br.Buffered() > 0 || !c.probe.idle() {
+		if (t.idleTimeout > 0 && now.Sub(c.idleAt) > t.idleTimeout) || c.br.Buffered() > 0 || !c.probe.Clean() {
 			_ = c.nc.Close()
 			continue
 		}

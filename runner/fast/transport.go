@@ -16,6 +16,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/slogate/slogate/runner/netprobe"
 	"github.com/slogate/slogate/runner/plan"
 )
 
@@ -125,7 +126,7 @@ func (s *fastSender) dial(addr string, timeout time.Duration) (net.Conn, error) 
 	if err != nil {
 		return nil, err
 	}
-	tc := &trackedConn{Conn: c, s: s}
+	tc := &trackedConn{Conn: c, s: s, probe: netprobe.New(c)}
 	s.mu.Lock()
 	if s.cutDone.Load() {
 		s.mu.Unlock()
@@ -223,12 +224,13 @@ func (s *fastSender) close() {
 // refuses to send on an idle connection its peer has closed.
 type trackedConn struct {
 	net.Conn
-	s    *fastSender
-	used time.Time // when a request was last written (one request at a time)
+	s     *fastSender
+	probe *netprobe.Probe
+	used  time.Time // when a request was last written (one request at a time)
 }
 
 // staleAfter: a connection idle this long is checked before a request is
-// written on it (one non-blocking peek).
+// written on it (netprobe: one non-blocking peek).
 const staleAfter = 5 * time.Millisecond
 
 // errStale: the connection was found closed by its peer before anything
@@ -241,7 +243,7 @@ var errStale = errors.New("idle connection closed by the target before the reque
 
 func (c *trackedConn) Write(b []byte) (int, error) {
 	now := time.Now()
-	if !c.used.IsZero() && now.Sub(c.used) > staleAfter && peerGone(c.Conn) {
+	if !c.used.IsZero() && now.Sub(c.used) > staleAfter && !c.probe.Clean() {
 		return 0, errStale
 	}
 	c.used = now

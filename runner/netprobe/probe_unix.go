@@ -1,25 +1,30 @@
 //go:build unix
 
-package guard
+// Package netprobe tells whether an idle keep-alive connection can carry the
+// next request: nothing to read on it and not closed by the peer. Clients
+// without a read goroutine per connection (the guard's upstream transport,
+// the fast engine's fasthttp) check a connection before they reuse it, as
+// net/http's Transport learns it from its per-connection reader.
+package netprobe
 
 import (
 	"net"
 	"syscall"
 )
 
-// idleProbe tells whether an idle pooled connection can be reused: nothing to
-// read on it and not closed by the peer. A check costs one non-blocking
+// Probe checks one connection. A check costs one non-blocking
 // recv(MSG_PEEK), reads nothing, and allocates nothing (the callback is built
 // once per connection). A connection it cannot check is never clean.
-type idleProbe struct {
+type Probe struct {
 	raw   syscall.RawConn
 	peek  func(fd uintptr) bool
 	buf   [1]byte
 	clean bool
 }
 
-func newIdleProbe(nc net.Conn) *idleProbe {
-	p := &idleProbe{}
+// New returns the probe of nc.
+func New(nc net.Conn) *Probe {
+	p := &Probe{}
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return p
@@ -39,8 +44,9 @@ func newIdleProbe(nc net.Conn) *idleProbe {
 	return p
 }
 
-// idle reports whether the connection is clean now.
-func (p *idleProbe) idle() bool {
+// Clean reports whether the connection is clean now: nothing pending and
+// not closed by the peer. One goroutine at a time.
+func (p *Probe) Clean() bool {
 	if p.raw == nil {
 		return false
 	}
