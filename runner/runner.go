@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/slogate/slogate/results"
@@ -256,12 +255,10 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		// Out of file descriptors, ports or buffers is the generator's
 		// limit, never the target's error.
 		gen.Saturated = true
-		advice := ": raise the limit (ulimit -n, ephemeral ports) or lower the rate"
-		if strings.Contains(first, "use --engine") { // an engine's own limit names its way out
-			advice = ""
-		}
+		// The fault's text says the way out (plan.ResourceFault, or an
+		// engine's own limit naming another engine).
 		gen.Reasons = append(gen.Reasons, fmt.Sprintf(
-			"the generator ran out of its own resources for %d requests (%s)%s", n, first, advice))
+			"the generator ran out of its own resources for %d requests (%s)", n, first))
 	}
 	if stats.Censored > 0 {
 		gen.Reasons = append(gen.Reasons, fmt.Sprintf("%d requests were never sent before the drain deadline (recorded as censored errors)", stats.Censored))

@@ -33,10 +33,9 @@ const pinnedLateness = 10 * time.Millisecond
 
 // Messages shared with the vegeta engine's results.
 const (
-	msgCensored   = "not sent: generator backlog at the drain deadline"
-	msgDrainCut   = "no answer before the drain deadline"
-	msgCancelled  = "cancelled: the run was stopped"
-	generatorMark = "generator out of resources: "
+	msgCensored  = "not sent: generator backlog at the drain deadline"
+	msgDrainCut  = "no answer before the drain deadline"
+	msgCancelled = "cancelled: the run was stopped"
 )
 
 // exchange is one request's fate as a sender saw it.
@@ -301,7 +300,7 @@ func (r *run) work() {
 			switch {
 			case r.interrupted.Load():
 				s.Cancelled = true
-			case strings.HasPrefix(s.Error, generatorMark):
+			case strings.HasPrefix(s.Error, plan.GeneratorFaultMark):
 				s.GeneratorFault = true
 			case r.stopped.Load():
 				s.Error = msgDrainCut

@@ -74,7 +74,7 @@ func (s *fastSender) request(st *fastState, e int) *fasthttp.Request {
 			req.Header.Add(k, v)
 		}
 	}
-	if host := s.mix.Header(e).Get("Host"); host != "" {
+	if host := s.mix.Host(e); host != "" {
 		req.UseHostHeader = true // else fasthttp sends the URL's host
 		req.Header.SetHost(host)
 	}
@@ -167,9 +167,9 @@ func (s *fastSender) send(w *worker, seq int64, e int) exchange {
 		var small *fasthttp.ErrSmallBuffer
 		switch {
 		case errors.As(err, &small):
-			x.err = fmt.Errorf("%sthe response head is larger than the fast engine's %d KiB read buffer: use --engine vegeta for this target", generatorMark, maxHeadBytes>>10)
+			x.err = fmt.Errorf("%sthe response head is larger than the fast engine's %d KiB read buffer: use --engine vegeta for this target", plan.GeneratorFaultMark, maxHeadBytes>>10)
 		case plan.GeneratorFault(err):
-			x.err = errors.New(generatorMark + err.Error())
+			x.err = plan.ResourceFault(err)
 		case isTimeout(err):
 			x.err = fmt.Errorf("timeout after %s", s.timeout)
 		default:
@@ -317,7 +317,7 @@ func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 	if err != nil {
 		switch {
 		case plan.GeneratorFault(err):
-			x.err = errors.New(generatorMark + err.Error())
+			x.err = plan.ResourceFault(err)
 		case errors.Is(err, context.DeadlineExceeded) && s.ctx.Err() == nil:
 			x.err = fmt.Errorf("timeout after %s", s.timeout)
 		default:

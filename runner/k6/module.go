@@ -237,6 +237,9 @@ func (s *Scenario) Request(seqArg sobek.Value) (*sobek.Object, error) {
 			_ = headers.Set(k, v[0])
 		}
 	}
+	if host := s.ls.mix.Host(e); host != "" {
+		_ = headers.Set("Host", host) // k6 sends a Host header as the request's host
+	}
 	var body any = sobek.Null()
 	if req.Body != nil {
 		b, err := io.ReadAll(req.Body)

@@ -33,6 +33,7 @@ type Mix struct {
 	cumWeights  []uint64
 	totalWeight uint64
 	headers     []http.Header
+	hosts       []string // a scenario's Host header, taken out of headers
 	names       []string
 }
 
@@ -60,6 +61,10 @@ func NewMix(s *scenarios.Scenario, baseURL string) (*Mix, error) {
 		if h.Get("User-Agent") == "" {
 			h.Set("User-Agent", UserAgent) // one name on every engine's transport
 		}
+		// Host is not a header to HTTP clients (net/http sends req.Host,
+		// fasthttp the URL's host): the mix keeps it apart (Host).
+		m.hosts = append(m.hosts, h.Get("Host"))
+		h.Del("Host")
 		if r.Kind == "mcp" {
 			h.Set("Content-Type", "application/json")
 			h.Set("Accept", "application/json, text/event-stream")
@@ -196,8 +201,8 @@ func (m *Mix) Request(ctx context.Context, seq int64) (*http.Request, int, error
 		return nil, e, err
 	}
 	req.Header = m.headers[e].Clone()
-	if host := req.Header.Get("Host"); host != "" {
-		req.Host = host // net/http sends req.Host, never a Host header
+	if host := m.hosts[e]; host != "" {
+		req.Host = host
 	}
 	if h, v := m.Identity(seq, e); h != "" {
 		req.Header.Set(h, v)
@@ -211,6 +216,9 @@ const UserAgent = "slogate"
 
 // Kind returns the request kind ("http" or "mcp") of endpoint e.
 func (m *Mix) Kind(e int) string { return m.scenario.Requests[e].Kind }
+
+// Host returns the Host a scenario gives endpoint e, or "" (the URL's).
+func (m *Mix) Host(e int) string { return m.hosts[e] }
 
 // Header returns the fixed headers of endpoint e (shared: read, never
 // modify); Identity adds the per-request client header.

@@ -23,6 +23,17 @@ func GeneratorFault(err error) bool {
 	return false
 }
 
+// GeneratorFaultMark starts the error of a request the generator could not
+// send or read for lack of its own resources; the recorder counts such a
+// request apart (runner: the run is inconclusive), never as the target's.
+const GeneratorFaultMark = "generator out of resources: "
+
+// ResourceFault is the error of a request that hit one of the machine's
+// limits (GeneratorFault), with the way out in its text.
+func ResourceFault(err error) error {
+	return errors.New(GeneratorFaultMark + err.Error() + ": raise the limit (ulimit -n, ephemeral ports) or lower the rate")
+}
+
 // NoReplay makes req impossible for net/http to re-send: its Transport
 // silently retries a replayable request on a fresh connection after a
 // reused one failed, and every failed attempt must be the target's error,

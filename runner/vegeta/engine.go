@@ -190,7 +190,7 @@ func sample(cfg plan.Job, dues *dueBook, start time.Time, res *vegeta.Result) re
 		case strings.Contains(s.Error, errCancelled.Error()):
 			s.Cancelled = true
 			return s
-		case strings.Contains(s.Error, generatorFaultMark):
+		case strings.Contains(s.Error, plan.GeneratorFaultMark):
 			s.GeneratorFault = true
 			return s
 		}
@@ -303,17 +303,13 @@ const bytesOutHeader = "X-Slogate-Bytes-Out"
 // errCancelled is a request cut by the user's stop: not the target's error.
 var errCancelled = errors.New("cancelled: the run was stopped")
 
-// generatorFaultMark starts the error of a request the generator could not
-// send for lack of its own resources.
-const generatorFaultMark = "generator out of resources: "
-
 // classify turns a failed exchange into the error the result records.
 func (t *seqTransport) classify(err error) error {
 	switch {
 	case t.interrupted.Load() && t.ctx.Err() != nil:
 		return errCancelled
 	case plan.GeneratorFault(err):
-		return errors.New(generatorFaultMark + err.Error())
+		return plan.ResourceFault(err)
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("timeout after %s", t.timeout)
 	case t.ctx.Err() != nil:
