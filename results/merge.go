@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -127,6 +129,15 @@ func merge(runs []*Result, concurrent bool) (*Result, error) {
 		a.SentReqs += g.SentReqs
 		a.DroppedIterations += g.DroppedIterations
 		a.Saturated = a.Saturated || g.Saturated
+		// How the requests went: each client, HTTP version and proxy once.
+		a.Transport = joinOnce(a.Transport, g.Transport)
+		a.Proxy = joinOnce(a.Proxy, g.Proxy)
+		for _, p := range g.Protocols {
+			if !slices.Contains(a.Protocols, p) {
+				a.Protocols = append(a.Protocols, p)
+			}
+		}
+		slices.Sort(a.Protocols)
 		for _, reason := range g.Reasons {
 			if concurrent && r.Segment != nil {
 				reason = "segment " + r.Segment.Value + ": " + reason
@@ -318,4 +329,16 @@ func (a *scopeAcc) result() (Summary, HistogramSet) {
 	hs.ServiceLatency, _ = EncodeHistogram(a.service)
 	hs.Lateness, _ = EncodeHistogram(a.lateness)
 	return s, hs
+}
+
+// joinOnce adds b to the comma-separated list a unless it is empty or
+// already there.
+func joinOnce(a, b string) string {
+	switch {
+	case b == "" || slices.Contains(strings.Split(a, ", "), b):
+		return a
+	case a == "":
+		return b
+	}
+	return a + ", " + b
 }

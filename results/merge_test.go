@@ -1,6 +1,7 @@
 package results
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -58,6 +59,8 @@ func TestMergeSequentialIsExact(t *testing.T) {
 	a := recordRun(t, 100, mk(1000, 1, 0), all)
 	b := recordRun(t, 100, mk(1000, 50, 10), all)
 	want := all.Result(Finish{Scenario: "s", Engine: "test", Elapsed: 20 * time.Second})
+	a.Generator.Transport, a.Generator.Protocols, a.Generator.Proxy = "net/http", []string{"HTTP/2.0"}, "http://proxy:3128"
+	b.Generator.Transport, b.Generator.Protocols = "net/http", []string{"HTTP/1.1", "HTTP/2.0"}
 
 	got, err := MergeSequential([]*Result{a, b})
 	if err != nil {
@@ -101,6 +104,10 @@ func TestMergeSequentialIsExact(t *testing.T) {
 	}
 	if got.Generator.PlannedReqs != 2000 || got.Generator.SentReqs != 2000 || got.Generator.AchievedRatio != 1 {
 		t.Errorf("generator %+v, want 2000/2000 sent", got.Generator)
+	}
+	// How the requests went is kept: each client, version and proxy once.
+	if g := got.Generator; g.Transport != "net/http" || !slices.Equal(g.Protocols, []string{"HTTP/1.1", "HTTP/2.0"}) || g.Proxy != "http://proxy:3128" {
+		t.Errorf("generator transport %q protocols %v proxy %q, want net/http, [HTTP/1.1 HTTP/2.0], http://proxy:3128", g.Transport, g.Protocols, g.Proxy)
 	}
 	if got.DurationS != a.DurationS+b.DurationS {
 		t.Errorf("duration %v, want %v", got.DurationS, a.DurationS+b.DurationS)

@@ -165,6 +165,13 @@ type Generator struct {
 	// Transport is the HTTP client the engine used ("fasthttp",
 	// "net/http"); empty for engines that do not say.
 	Transport string `json:"transport,omitempty"`
+	// Protocols are the HTTP versions the target answered in ("HTTP/1.1",
+	// "HTTP/2.0"); empty for engines that do not say.
+	Protocols []string `json:"protocols,omitempty"`
+	// Proxy is the HTTP proxy the requests went through (--proxy or
+	// HTTP_PROXY/HTTPS_PROXY), credentials redacted: its latency is in
+	// every figure. Empty: no proxy.
+	Proxy string `json:"proxy,omitempty"`
 }
 
 // Environment fingerprints where a result was produced, so comparisons of

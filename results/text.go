@@ -38,6 +38,12 @@ func WriteText(w io.Writer, r *Result) error {
 	}
 	if g.Transport != "" {
 		fmt.Fprintf(w, " · over %s", g.Transport)
+		if len(g.Protocols) > 0 {
+			fmt.Fprintf(w, " (%s)", strings.Join(g.Protocols, ", "))
+		}
+	}
+	if g.Proxy != "" {
+		fmt.Fprintf(w, " · through proxy %s", g.Proxy)
 	}
 	if g.DroppedIterations > 0 {
 		fmt.Fprintf(w, " · k6 dropped %d iterations", g.DroppedIterations)

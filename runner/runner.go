@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/slogate/slogate/results"
@@ -45,6 +46,9 @@ type Options struct {
 	Progress func(Progress)
 	// TLS configures HTTPS targets (--insecure, --ca); nil: system roots.
 	TLS *tls.Config
+	// Proxy picks each request's HTTP proxy (the CLI: --proxy, else
+	// http.ProxyFromEnvironment); nil: no proxy.
+	Proxy func(*http.Request) (*url.URL, error)
 	// IsolatedServices are the bundled services as their own processes,
 	// used when the scenario says target.isolate (their /metrics then
 	// describe the service alone, not the generator beside it).
@@ -163,7 +167,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 
 	var sessions plan.SessionProvider
 	if hasMCP(s) {
-		mcp, err := plan.OpenMCPSessions(ctx, s, mix, opts.TLS)
+		mcp, err := plan.OpenMCPSessions(ctx, s, mix, opts.TLS, opts.Proxy)
 		if err != nil {
 			return nil, err
 		}
@@ -216,6 +220,7 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		Sessions:         sessions,
 		Script:           script,
 		TLS:              opts.TLS,
+		Proxy:            opts.Proxy,
 	})
 	stopProgress()
 	if err != nil {
@@ -231,6 +236,8 @@ func Run(ctx context.Context, s *scenarios.Scenario, opts Options) (*results.Res
 		SentReqs:       stats.Sent,
 		PinnedFraction: round4(stats.PinnedFrac),
 		Transport:      stats.Transport,
+		Protocols:      stats.Protocols,
+		Proxy:          stats.Proxy,
 	}
 	planned := schedule.Total()
 	if stats.Interrupted {

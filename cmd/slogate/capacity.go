@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime"
@@ -44,6 +46,7 @@ type capacityFlags struct {
 	maxWorkers int
 	env        []string
 	quiet      bool
+	proxy      string
 }
 
 func newCapacityCmd(w wiring) *cobra.Command {
@@ -78,6 +81,7 @@ with --headroom; --cores measures a bundled service pinned to 1, 2 ... CPUs.`,
 	fl.StringVar(&f.sloFile, "slo", "", "SLO file (objectives) to gate each step on")
 	fl.StringVar(&f.cores, "cores", "", "per-core scaling of the bundled service: search with it pinned to each count of CPUs (e.g. 1,2)")
 	fl.StringVar(&f.engine, "engine", "vegeta", "load engine: vegeta, k6 or fast")
+	fl.StringVar(&f.proxy, "proxy", "", proxyFlagHelp)
 	fl.IntVar(&f.maxWorkers, "max-workers", 0, "cap on concurrent requests (default: from each step's rate)")
 	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE knob for the bundled target service (repeatable)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress line per step")
@@ -92,6 +96,7 @@ type capacityInput struct {
 	headroom float64
 	cores    []int
 	reports  []gate.Report
+	proxy    func(*http.Request) (*url.URL, error)
 }
 
 func parseCapacity(args []string, f *capacityFlags, w wiring) (*capacityInput, error) {
@@ -112,6 +117,9 @@ func parseCapacity(args []string, f *capacityFlags, w wiring) (*capacityInput, e
 		return nil, errors.New("--budget and --confirm must be >= 0")
 	}
 	var err error
+	if in.proxy, err = proxyFunc(f.proxy, f.engine); err != nil {
+		return nil, err
+	}
 	if in.loads, err = parseLoads(f.plan); err != nil {
 		return nil, err
 	}
@@ -303,7 +311,7 @@ func capacitySearch(ctx context.Context, s *scenarios.Scenario, in *capacityInpu
 	engines runner.Engines, services, isolated runner.Services, metrics []scrape.Target, budget time.Duration, stderr io.Writer) (*capacity.Report, error) {
 	opts := runner.Options{
 		MaxWorkers: f.maxWorkers, Engine: f.engine, Engines: engines, Services: services,
-		IsolatedServices: isolated, KeepFamilies: in.set.PromQLFamilies(),
+		IsolatedServices: isolated, KeepFamilies: in.set.PromQLFamilies(), Proxy: in.proxy,
 		Notice: func(msg string) { fmt.Fprintln(stderr, "slogate:", msg) },
 	}
 	for _, m := range metrics {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,5 +92,71 @@ func TestFastEngineHintOnlyForFallingBehind(t *testing.T) {
 	res.Generator = results.Generator{Saturated: true, AchievedRatio: 0.5}
 	if h := fastEngineHint("k6", res, 30000); h != "" {
 		t.Errorf("k6 engine: hint %q, want none", h)
+	}
+}
+
+// The engines send through the proxy of the environment (HTTP_PROXY, as
+// curl, vegeta and k6 do) or of --proxy, and the result names it. The
+// target's name is one that never resolves (.invalid): only the loopback
+// proxy, which answers itself, can have answered. --proxy that is not a
+// proxy address, or with k6 (which reads the environment itself), is bad
+// input.
+func TestProxyFromTheEnvironmentAndTheFlag(t *testing.T) {
+	var seen, hits atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if !r.URL.IsAbs() || r.URL.Host != "slogate-proxy-test.invalid" {
+			http.Error(w, "not a proxy request for the test's host", http.StatusBadRequest)
+			return
+		}
+		seen.Add(1)
+	}))
+	defer proxy.Close()
+	env := []string{"HTTP_PROXY=" + proxy.URL, "http_proxy=" + proxy.URL, "NO_PROXY=none.invalid", "no_proxy=none.invalid"}
+	for _, engine := range []string{"vegeta", "fast", "k6"} {
+		t.Run(engine, func(t *testing.T) {
+			seen.Store(0)
+			file := filepath.Join(t.TempDir(), "r.json")
+			out, stderr, code := runBin(t, env, "run", "--target", "http://slogate-proxy-test.invalid/", "--rate", "20", "--duration", "1s",
+				"--engine", engine, "--out", file, "-q", "--no-history")
+			if code != 0 && code != ExitInconclusive {
+				t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+			}
+			res := readResult(t, file)
+			// k6's constant-arrival-rate may start one more iteration at the end.
+			if n := res.Summary.Requests; n < 20 || n > 21 || res.Summary.SuccessCount != n || seen.Load() != n {
+				t.Errorf("requests %d, success %d, the proxy answered %d: want 20 (k6: 20 or 21), all through the proxy (%v)",
+					n, res.Summary.SuccessCount, seen.Load(), res.Summary.Errors)
+			}
+			if engine != "k6" && res.Generator.Proxy != proxy.URL {
+				t.Errorf("generator proxy %q, want %q", res.Generator.Proxy, proxy.URL)
+			}
+		})
+	}
+	t.Run("flag", func(t *testing.T) {
+		seen.Store(0)
+		file := filepath.Join(t.TempDir(), "r.json")
+		out, stderr, code := runBin(t, []string{"HTTP_PROXY=", "http_proxy="}, "run", "--target", "http://slogate-proxy-test.invalid/", "--rate", "20", "--duration", "1s",
+			"--engine", "fast", "--proxy", strings.TrimPrefix(proxy.URL, "http://"), "--out", file, "-q", "--no-history")
+		if code != 0 && code != ExitInconclusive {
+			t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+		}
+		if res := readResult(t, file); res.Summary.SuccessCount != 20 || seen.Load() != 20 || res.Generator.Transport != "net/http" {
+			t.Errorf("success %d, the proxy answered %d, transport %q: want 20, 20, net/http", res.Summary.SuccessCount, seen.Load(), res.Generator.Transport)
+		}
+	})
+	before := hits.Load()
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--proxy", "ftp://127.0.0.1:21"}, "want http://, https:// or socks5://HOST:PORT"},
+		{[]string{"--proxy", "http://127.0.0.1:3128/some/path"}, "want a proxy address"},
+		{[]string{"--proxy", proxy.URL, "--engine", "k6"}, "k6 reads HTTP_PROXY and HTTPS_PROXY from the environment"},
+	} {
+		out, stderr, code := runBin(t, nil, append([]string{"run", "--target", proxy.URL, "--rate", "5", "--duration", "1s", "-q", "--no-history"}, bad.args...)...)
+		if code != ExitBadInput || !strings.Contains(stderr, bad.want) || hits.Load() != before {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q, nothing sent\n%s", bad.args, code, stderr, bad.want, out)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -53,6 +54,7 @@ type runFlags struct {
 	// HTTPS targets
 	insecure bool
 	caFile   string
+	proxy    string
 	// a shard of a distributed run (segment.go)
 	segment         string
 	segmentSequence string
@@ -95,6 +97,7 @@ P95 < 100 ms, P99 < 200 ms, max < 500 ms, error rate < 0.1 %).`,
 	fl.StringVar(&f.format, "format", "text", "what to print: text or json")
 	fl.BoolVar(&f.insecure, "insecure", false, "HTTPS: do not verify the target's certificate (a self-signed test target)")
 	fl.StringVar(&f.caFile, "ca", "", "HTTPS: trust the CA certificates in this PEM file (beside the system roots)")
+	fl.StringVar(&f.proxy, "proxy", "", proxyFlagHelp)
 	fl.StringVar(&f.segment, "segment", "", "run only this execution segment of the scenario, k6's syntax (0:1/4, 1/4:1/2 ...): shards merged with 'slogate merge'")
 	fl.StringVar(&f.segmentSequence, "segment-sequence", "", "all the run's segments, k6's syntax (0,1/4,1/2,3/4,1): every shard of one run names the same")
 	fl.StringVar(&f.startAt, "start-at", "", "start the load at this RFC 3339 instant (the shards of one run start together)")
@@ -227,12 +230,16 @@ func runRun(cmd *cobra.Command, args []string, f *runFlags, w wiring) error {
 	if f.caFile != "" && f.engine == "k6" {
 		return badInput(errors.New("--ca is not supported with --engine k6: k6 trusts the system roots; give it SSL_CERT_FILE=FILE in the environment, or use --insecure"))
 	}
+	proxy, err := proxyFunc(f.proxy, f.engine)
+	if err != nil {
+		return badInput(err)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	opts := runner.Options{
 		MaxWorkers: f.maxWorkers, Engine: f.engine, Engines: w.engines, Services: w.services,
-		IsolatedServices: w.isolated, Script: f.script, TLS: tlsConfig,
+		IsolatedServices: w.isolated, Script: f.script, TLS: tlsConfig, Proxy: proxy,
 		MetricsURLs: f.metricsURLs, KeepFamilies: set.PromQLFamilies(), RemoteWrite: f.remoteWrite,
 		Segment: segment,
 		Notice:  func(msg string) { fmt.Fprintln(cmd.ErrOrStderr(), "slogate:", msg) },
@@ -334,6 +341,37 @@ func (f *runFlags) stage(cmd *cobra.Command, set *slo.Set, baseline *results.Res
 		st.Wrote = func(path string) { fmt.Fprintf(stdout, "result written to %s\n", path) }
 	}
 	return st, nil
+}
+
+const proxyFlagHelp = "send every request through this HTTP proxy (HOST:PORT, http://, https:// or socks5://HOST:PORT; default: HTTP_PROXY, HTTPS_PROXY and NO_PROXY from the environment, which never proxy loopback targets)"
+
+// proxyFunc is the proxy of --proxy, or the environment's (HTTP_PROXY,
+// HTTPS_PROXY, NO_PROXY, as curl, vegeta and k6 read them). k6 reads the
+// environment itself, so --proxy is refused with it.
+func proxyFunc(flag, engine string) (func(*http.Request) (*url.URL, error), error) {
+	if flag == "" {
+		return http.ProxyFromEnvironment, nil
+	}
+	if engine == "k6" {
+		return nil, errors.New("--proxy is not supported with --engine k6: k6 reads HTTP_PROXY and HTTPS_PROXY from the environment; set them instead")
+	}
+	raw := flag
+	if !strings.Contains(raw, "://") {
+		raw = "http://" + raw // HOST:PORT, as the environment's variables take it
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("--proxy: %w", err)
+	}
+	switch u.Scheme {
+	case "http", "https", "socks5", "socks5h":
+	default:
+		return nil, fmt.Errorf("--proxy %q: want http://, https:// or socks5://HOST:PORT", u.Redacted())
+	}
+	if u.Hostname() == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return nil, fmt.Errorf("--proxy %q: want a proxy address, SCHEME://HOST:PORT", u.Redacted())
+	}
+	return http.ProxyURL(u), nil
 }
 
 // tlsConfig builds the HTTPS client settings of --insecure and --ca, or

@@ -7,9 +7,10 @@
 // plain-HTTP path.
 //
 // Transport: fasthttp for plain http:// targets (HTTP/1.1, no retries, no
-// redirects); net/http for https:// targets, for runs with MCP requests
-// (sessions opened before the load, tool results inspected as the vegeta
-// engine does) and for a transport a test supplies.
+// redirects); net/http (HTTP/2 where an https target offers it) for
+// https:// targets, for requests that go through an HTTP proxy, for runs
+// with MCP requests (sessions opened before the load, tool results
+// inspected as the vegeta engine does) and for a transport a test supplies.
 package fast
 
 import (
@@ -56,6 +57,8 @@ type sender interface {
 	// cut ends every request in flight now (the run stopped).
 	cut()
 	close()
+	// protocols are the HTTP versions the target answered in.
+	protocols() []string
 }
 
 // run is the state the workers share.
@@ -112,13 +115,13 @@ func Run(ctx context.Context, job plan.Job) (plan.Stats, error) {
 		}
 	}
 	r := &run{job: job, total: job.Schedule.Total(), stopCh: make(chan struct{})}
-	tr, name, err := newSender(job)
+	tr, name, proxy, err := newSender(job)
 	if err != nil {
 		return plan.Stats{}, err
 	}
 	r.tr = tr
 	defer tr.close()
-	stats.Transport = name
+	stats.Transport, stats.Proxy = name, proxy
 
 	cutoff := job.Schedule.End() + job.Drain
 	workers := int(min(int64(job.MaxWorkers), max(r.total, 1)))
@@ -152,6 +155,7 @@ wait:
 	stats.Elapsed = time.Since(stats.Start)
 	stats.Sent = r.sent.Load()
 	stats.OnSchedule = r.onSchedule.Load()
+	stats.Protocols = tr.protocols()
 	if n := r.started.Load(); n > 0 {
 		stats.PinnedFrac = float64(r.pinned.Load()) / float64(n)
 	}

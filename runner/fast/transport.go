@@ -21,23 +21,28 @@ import (
 )
 
 // newSender picks the transport: fasthttp when every request goes to a
-// plain http:// URL, none is MCP and no test transport is given; net/http
-// otherwise.
-func newSender(job plan.Job) (sender, string, error) {
-	plain := job.Transport == nil && job.Sessions == nil && !job.HasKind("mcp")
+// plain http:// URL directly (no proxy), none is MCP and no test transport
+// is given; net/http otherwise. It also names the proxies used.
+func newSender(job plan.Job) (sender, string, string, error) {
+	proxies, err := job.Proxies()
+	if err != nil {
+		return nil, "", "", fmt.Errorf("fast engine: %w", err)
+	}
+	proxy := plan.ProxyNames(proxies)
+	plain := job.Transport == nil && job.Sessions == nil && !job.HasKind("mcp") && proxy == ""
 	for e := range job.Mix.Endpoints() {
 		u, err := url.Parse(job.Mix.URL(e))
 		if err != nil {
-			return nil, "", fmt.Errorf("fast engine: request url %q: %w", job.Mix.URL(e), err)
+			return nil, "", "", fmt.Errorf("fast engine: request url %q: %w", job.Mix.URL(e), err)
 		}
 		if u.Scheme != "http" {
 			plain = false
 		}
 	}
 	if plain {
-		return newFastSender(job), "fasthttp", nil
+		return newFastSender(job), "fasthttp", "", nil
 	}
-	return newHTTPSender(job), "net/http", nil
+	return newHTTPSender(job), "net/http", proxy, nil
 }
 
 // fastSender sends over fasthttp. Stopping the run closes every
@@ -51,6 +56,7 @@ type fastSender struct {
 	cutDone atomic.Bool
 	mu      sync.Mutex
 	conns   map[*trackedConn]struct{}
+	seen    plan.Protocols
 }
 
 // fastState is a worker's own: one request per mix entry, its URI,
@@ -178,6 +184,11 @@ func (s *fastSender) send(w *worker, seq int64, e int) exchange {
 		return x
 	}
 	x.status = resp.StatusCode()
+	if resp.Header.IsHTTP11() {
+		s.seen.Saw(1, 1)
+	} else {
+		s.seen.Saw(1, 0)
+	}
 	if rs := resp.BodyStream(); rs != nil {
 		n, err := io.Copy(io.Discard, rs)
 		resp.CloseBodyStream()
@@ -214,6 +225,8 @@ func (s *fastSender) cut() {
 		c.Conn.Close()
 	}
 }
+
+func (s *fastSender) protocols() []string { return s.seen.List() }
 
 func (s *fastSender) close() {
 	s.client.CloseIdleConnections()
@@ -257,8 +270,9 @@ func (c *trackedConn) Close() error {
 	return c.Conn.Close()
 }
 
-// httpSender sends over net/http (https targets, a test's transport):
-// one context per request under a run-wide one that stopping cancels.
+// httpSender sends over net/http (https targets, HTTP/2 where the target
+// offers it, proxies, MCP, a test's transport): one context per request
+// under a run-wide one that stopping cancels.
 type httpSender struct {
 	rt       http.RoundTripper
 	own      *http.Transport
@@ -267,6 +281,7 @@ type httpSender struct {
 	timeout  time.Duration
 	ctx      context.Context
 	cancel   context.CancelFunc
+	seen     plan.Protocols
 }
 
 func newHTTPSender(job plan.Job) *httpSender {
@@ -274,13 +289,18 @@ func newHTTPSender(job plan.Job) *httpSender {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.rt == nil {
 		s.own = &http.Transport{
-			DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			Proxy:       job.Proxy,
+			DialContext: (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			// HTTP/2 where an https target offers it in its TLS handshake
+			// (ALPN), as browsers and k6 do; plain http stays HTTP/1.1.
+			ForceAttemptHTTP2:   true,
 			MaxIdleConnsPerHost: max(job.MaxWorkers, 64) * 2,
 			IdleConnTimeout:     90 * time.Second,
 			DisableCompression:  true,
-			TLSClientConfig:     job.TLS,
-			ReadBufferSize:      64 << 10,
-			WriteBufferSize:     64 << 10,
+			// A copy: net/http adds "h2" to the config's NextProtos.
+			TLSClientConfig: job.TLS.Clone(),
+			ReadBufferSize:  64 << 10,
+			WriteBufferSize: 64 << 10,
 		}
 		s.rt = s.own
 	}
@@ -304,6 +324,7 @@ func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 	mcp := s.mix.Kind(e) == "mcp"
 	resp, err := s.rt.RoundTrip(req)
 	if err == nil {
+		s.seen.Saw(resp.ProtoMajor, resp.ProtoMinor)
 		var kept []byte
 		kept, x.bytesIn, err = plan.ReadBody(resp.Body, mcp)
 		resp.Body.Close()
@@ -328,6 +349,8 @@ func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 	x.status = resp.StatusCode
 	return x
 }
+
+func (s *httpSender) protocols() []string { return s.seen.List() }
 
 func (s *httpSender) cut() { s.cancel() }
 

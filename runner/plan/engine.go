@@ -3,7 +3,12 @@ package plan
 import (
 	"context"
 	"crypto/tls"
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/slogate/slogate/results"
@@ -46,6 +51,43 @@ type Job struct {
 	Transport http.RoundTripper
 	// TLS configures HTTPS targets (--insecure, --ca); nil: system roots.
 	TLS *tls.Config
+	// Proxy picks the HTTP proxy of a request (--proxy, or HTTP_PROXY,
+	// HTTPS_PROXY and NO_PROXY as http.ProxyFromEnvironment reads them);
+	// nil: no proxy.
+	Proxy func(*http.Request) (*url.URL, error)
+}
+
+// Proxies returns the proxy each request of the mix goes through, by
+// endpoint (nil where none): a proxy is chosen by the request's URL, so
+// this is known before the load and not asked again per request.
+func (j Job) Proxies() ([]*url.URL, error) {
+	out := make([]*url.URL, len(j.Mix.Endpoints()))
+	if j.Proxy == nil {
+		return out, nil
+	}
+	for e := range out {
+		u, err := url.Parse(j.Mix.URL(e))
+		if err != nil {
+			return nil, fmt.Errorf("request url %q: %w", j.Mix.URL(e), err)
+		}
+		out[e], err = j.Proxy(&http.Request{Method: j.Mix.Method(e), URL: u, Header: http.Header{}})
+		if err != nil {
+			return nil, fmt.Errorf("the proxy for %s: %w", u.Redacted(), err)
+		}
+	}
+	return out, nil
+}
+
+// ProxyNames is the proxies' addresses for a result (credentials
+// redacted), each once, in endpoint order; "" when none is used.
+func ProxyNames(proxies []*url.URL) string {
+	var names []string
+	for _, p := range proxies {
+		if p != nil && !slices.Contains(names, p.Redacted()) {
+			names = append(names, p.Redacted())
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // HasKind reports whether the job's mix has a request of this kind ("mcp").
@@ -77,10 +119,47 @@ type Stats struct {
 	// Transport names the HTTP client the engine used ("fasthttp",
 	// "net/http"), or is empty.
 	Transport string
+	// Protocols are the HTTP versions the target answered in ("HTTP/1.1",
+	// "HTTP/2.0"), or empty when the engine does not say.
+	Protocols []string
+	// Proxy names the HTTP proxies the requests went through (ProxyNames).
+	Proxy string
 	// MaxWorkers is the concurrency cap the engine used when it replaced
 	// a defaulted Job.MaxWorkers with its own; 0: Job.MaxWorkers.
 	MaxWorkers int
 	// Result, when an engine builds the whole result itself (k6 writes it
 	// from its output extension in a child process), replaces the recorder's.
 	Result *results.Result
+}
+
+// Protocols records which HTTP versions a run's responses came in, for
+// the result: one atomic load per response once a version was seen.
+type Protocols struct{ seen [3]atomic.Bool }
+
+// protocolNames are Protocols' versions, in its order.
+var protocolNames = [3]string{"HTTP/1.0", "HTTP/1.1", "HTTP/2.0"}
+
+// Saw records a response of HTTP version major.minor.
+func (p *Protocols) Saw(major, minor int) {
+	i := 1
+	switch {
+	case major >= 2:
+		i = 2
+	case major == 1 && minor == 0:
+		i = 0
+	}
+	if !p.seen[i].Load() {
+		p.seen[i].Store(true)
+	}
+}
+
+// List is the versions seen, oldest first.
+func (p *Protocols) List() []string {
+	var out []string
+	for i := range p.seen {
+		if p.seen[i].Load() {
+			out = append(out, protocolNames[i])
+		}
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -72,11 +73,11 @@ func (t *identityTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // OpenMCPSessions initializes the sessions for every MCP request of s;
 // tlsConfig (nil: Go's defaults) is the run's HTTPS settings (--ca,
 // --insecure), so sessions reach the same targets as the load.
-func OpenMCPSessions(ctx context.Context, s *scenarios.Scenario, mix *Mix, tlsConfig *tls.Config) (*MCPSessions, error) {
+func OpenMCPSessions(ctx context.Context, s *scenarios.Scenario, mix *Mix, tlsConfig *tls.Config, proxy func(*http.Request) (*url.URL, error)) (*MCPSessions, error) {
 	ms := &MCPSessions{mix: mix, sessions: map[int][]mcpSession{}}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	base := &http.Transport{MaxIdleConnsPerHost: 64, TLSClientConfig: tlsConfig}
+	base := &http.Transport{MaxIdleConnsPerHost: 64, TLSClientConfig: tlsConfig, Proxy: proxy}
 	defer base.CloseIdleConnections()
 	counts := mcpSessionCounts(s)
 	for e := range s.Requests {

@@ -60,9 +60,14 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 		sessions:   cfg.Sessions,
 		keepBodies: cfg.HasKind("mcp"),
 	}
+	proxies, err := cfg.Proxies()
+	if err != nil {
+		return plan.Stats{}, fmt.Errorf("vegeta engine: %w", err)
+	}
 	if rt.base == nil {
 		tr := NewTransport(cfg.MaxWorkers)
 		tr.TLSClientConfig = cfg.TLS
+		tr.Proxy = cfg.Proxy
 		// Idle keep-alive connections hold file descriptors: release them
 		// when the run ends, before the result file is written.
 		defer tr.CloseIdleConnections()
@@ -85,7 +90,7 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 	placeholder := vegeta.Target{Method: http.MethodGet, URL: cfg.Mix.URL(0)}
 	targeter := func(t *vegeta.Target) error { *t = placeholder; return nil }
 
-	stats := plan.Stats{Transport: "net/http"}
+	stats := plan.Stats{Transport: "net/http", Proxy: plan.ProxyNames(proxies)}
 	dues := newDueBook(cfg.Schedule, max(dueBookSize, 4*cfg.MaxWorkers))
 	pacer := newDuePacer(dues, cfg.Schedule, uint64(total))
 	stats.Start = time.Now()
@@ -144,6 +149,7 @@ func Run(ctx context.Context, cfg plan.Job) (plan.Stats, error) {
 done:
 	stats.Elapsed = time.Since(stats.Start)
 	stats.Sent = received
+	stats.Protocols = rt.protocols.List()
 	if n := rt.started.Load(); n > 0 {
 		stats.PinnedFrac = float64(rt.pinned.Load()) / float64(n)
 	}
@@ -285,6 +291,7 @@ type seqTransport struct {
 	// keepBodies: the mix inspects some responses (MCP results), so their
 	// bodies are handed to vegeta, up to plan.MaxKeptBody bytes.
 	keepBodies bool
+	protocols  plan.Protocols
 
 	inflight, started, pinned atomic.Int64
 	// stopped: the load is over, nothing more goes on the wire;
@@ -358,6 +365,7 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, t.classify(err)
 	}
+	t.protocols.Saw(resp.ProtoMajor, resp.ProtoMinor)
 	// Read the body here, under the request's deadline: discarded unless
 	// the mix inspects it, counted either way. An endless or stalled body
 	// ends at the timeout as an error; memory stays bounded.
@@ -379,7 +387,8 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 }
 
 // NewTransport is the tuned HTTP/1.1 transport of generator.md: enough idle
-// connections for every worker, no compression, no proxy, no HTTP/2 upgrade.
+// connections for every worker, no compression, no HTTP/2 upgrade, and no
+// proxy (Run sets the job's).
 func NewTransport(maxWorkers int) *http.Transport {
 	return &http.Transport{
 		Proxy:                 nil,
