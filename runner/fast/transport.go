@@ -115,9 +115,6 @@ func newFastSender(job plan.Job) *fastSender {
 	return s
 }
 
-// maxStaleTries bounds how many stale idle connections one request skips.
-const maxStaleTries = 64
-
 // maxHeadBytes bounds a response's status line and headers on fasthttp.
 const maxHeadBytes = 64 << 10
 
@@ -165,7 +162,7 @@ func (s *fastSender) send(w *worker, seq int64, e int) exchange {
 	err := s.client.DoTimeout(req, resp, s.timeout)
 	// A stale connection was closed unused; each try takes another from
 	// the pool or dials, so the tries are bounded by the idle connections.
-	for tries := 0; errors.Is(err, errStale) && tries < maxStaleTries; tries++ {
+	for tries := 0; errors.Is(err, errStale) && tries < plan.MaxStaleTries; tries++ {
 		resp.Reset()
 		err = s.client.DoTimeout(req, resp, s.timeout)
 	}
@@ -234,33 +231,45 @@ func (s *fastSender) close() {
 }
 
 // trackedConn leaves the sender's set when fasthttp closes it, and
-// refuses to send on an idle connection its peer has closed.
+// refuses to send on a reused connection its peer has closed.
 type trackedConn struct {
 	net.Conn
 	s     *fastSender
 	probe *netprobe.Probe
-	used  time.Time // when a request was last written (one request at a time)
+	// answered: something was read since the last write, so the next
+	// write starts a request on a connection already used (fasthttp sends
+	// one request at a time, written whole before its answer is read).
+	answered bool
 }
-
-// staleAfter: a connection idle this long is checked before a request is
-// written on it (netprobe: one non-blocking peek).
-const staleAfter = 5 * time.Millisecond
 
 // errStale: the connection was found closed by its peer before anything
 // of the request was written. The request never left, so sending it on
 // another connection is not a retry; fasthttp, with no background reader,
 // would otherwise write it into the closed connection and fail it, where
-// net/http had already dropped the connection from its pool (servers close
-// idle keep-alive connections: 5 s in Node.js and Apache).
+// net/http had already dropped the connection from its pool. Servers
+// close keep-alive connections without a word: idle ones after a timeout
+// (5 s in Node.js and Apache), all idle ones on a graceful shutdown (Go's
+// http.Server), some after every answer.
 var errStale = errors.New("idle connection closed by the target before the request was written")
 
+// Write checks a reused connection before a request's first bytes go on
+// it (netprobe: one non-blocking peek, a system call): a close that
+// arrived even microseconds after the last answer is seen, so no request
+// is written into a connection the target had already closed. Only a
+// close racing the write itself fails the request, as on any client.
 func (c *trackedConn) Write(b []byte) (int, error) {
-	now := time.Now()
-	if !c.used.IsZero() && now.Sub(c.used) > staleAfter && !c.probe.Clean() {
-		return 0, errStale
+	if c.answered {
+		c.answered = false
+		if !c.probe.Clean() {
+			return 0, errStale
+		}
 	}
-	c.used = now
 	return c.Conn.Write(b)
+}
+
+func (c *trackedConn) Read(b []byte) (int, error) {
+	c.answered = true
+	return c.Conn.Read(b)
 }
 
 func (c *trackedConn) Close() error {
@@ -311,18 +320,25 @@ func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
 	defer cancel()
 	var x exchange
-	req, e, err := s.mix.Request(ctx, seq)
-	if err != nil {
-		x.err = err
-		return x
-	}
-	if s.sessions != nil {
-		s.sessions.Decorate(req, seq, e)
+	var req *http.Request
+	var resp *http.Response
+	var e int
+	var err error
+	// A request the target never had (its connection was closed before
+	// the request was on it) goes again on another connection.
+	for tries := 0; tries == 0 || (plan.ClosedIdle(err) && tries <= plan.MaxStaleTries); tries++ {
+		if req, e, err = s.mix.Request(ctx, seq); err != nil {
+			x.err = err
+			return x
+		}
+		if s.sessions != nil {
+			s.sessions.Decorate(req, seq, e)
+		}
+		plan.NoReplay(req)
+		resp, err = s.rt.RoundTrip(req)
 	}
 	x.bytesOut = max(req.ContentLength, 0)
-	plan.NoReplay(req)
 	mcp := s.mix.Kind(e) == "mcp"
-	resp, err := s.rt.RoundTrip(req)
 	if err == nil {
 		s.seen.Saw(resp.ProtoMajor, resp.ProtoMinor)
 		var kept []byte

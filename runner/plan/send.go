@@ -80,3 +80,26 @@ func ReadBody(body io.Reader, keep bool) (kept []byte, n int64, err error) {
 	}
 	return kept, n, err
 }
+
+// ClosedIdle reports whether a request failed with net/http's "server
+// closed idle connection": the target closed the keep-alive connection
+// before the request was registered on it, so none of it was written (the
+// Transport returns this error only then, undecorated; it has no exported
+// value to compare with). net/http would send such a request again
+// itself, but NoReplay stops that for every request; the engines send it
+// again on another connection, up to MaxStaleTries times: the target
+// never had it, so this is not a retry.
+func ClosedIdle(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if err.Error() == closedIdleText {
+			return true
+		}
+	}
+	return false
+}
+
+const closedIdleText = "http: server closed idle connection"
+
+// MaxStaleTries bounds how many connections found closed by the target
+// one request skips.
+const MaxStaleTries = 64

@@ -353,15 +353,21 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 	// number in the whole run, so the shards of a segmented run send
 	// exactly what one process would.
 	global := t.schedule.Global(seq)
-	req, e, err := t.mix.Request(ctx, global)
-	if err != nil {
-		return nil, err
+	var req *http.Request
+	var resp *http.Response
+	var e int
+	// A request the target never had (its connection was closed before
+	// the request was on it) goes again on another connection.
+	for tries := 0; tries == 0 || (plan.ClosedIdle(err) && tries <= plan.MaxStaleTries); tries++ {
+		if req, e, err = t.mix.Request(ctx, global); err != nil {
+			return nil, err
+		}
+		if t.sessions != nil {
+			t.sessions.Decorate(req, global, e)
+		}
+		plan.NoReplay(req)
+		resp, err = t.base.RoundTrip(req)
 	}
-	if t.sessions != nil {
-		t.sessions.Decorate(req, global, e)
-	}
-	plan.NoReplay(req)
-	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, t.classify(err)
 	}
