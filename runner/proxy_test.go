@@ -15,6 +15,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/slogate/slogate/scenarios"
 )
 
 // forwardProxy is a real HTTP forward proxy on loopback: absolute-URI
@@ -216,3 +219,53 @@ func TestHTTP2WhereTheTargetOffersIt(t *testing.T) {
 		}
 	})
 }
+
+// A target URL with user:password@ and a query: every engine sends the
+// request under the target's path with both queries and HTTP basic
+// authentication (curl's, k6's and net/http's Client's reading of it),
+// and nothing in the result holds the password.
+func TestTargetURLWithCredentialsAndQuery(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pw, _ := r.BasicAuth()
+		mu.Lock()
+		seen[r.RequestURI+" "+user+":"+pw]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	target := strings.Replace(srv.URL, "http://", "http://loadtest:s3cret-pw@", 1) + "/base?k=v"
+	eachEngine(t, func(t *testing.T, wired func(Options) Options) {
+		mu.Lock()
+		clear(seen)
+		mu.Unlock()
+		doc := "name: creds\ntarget: {url: " + strconvQuote(target) + "}\nrequests:\n  - {name: x, path: \"/x?y=1\"}\nphases:\n  - {kind: constant, rate: 40, duration: 250ms}\n"
+		s, err := scenarios.Parse("creds.yaml", "", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(context.Background(), s, wired(Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		got := seen["/base/x?k=v&y=1 loadtest:s3cret-pw"]
+		mu.Unlock()
+		if res.Summary.SuccessCount != 10 || got != 10 {
+			t.Errorf("success %d, %d requests as /base/x?k=v&y=1 with basic authentication (seen %v), want 10 and 10", res.Summary.SuccessCount, got, seen)
+		}
+		b, _ := json.Marshal(res)
+		if strings.Contains(string(b), "s3cret-pw") || !strings.Contains(res.Environment.Target, "loadtest:xxxxx@") {
+			t.Errorf("the result holds the password, or does not name the target redacted (%q)", res.Environment.Target)
+		}
+	})
+	s, err := scenarios.Adhoc(target, 10, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name := s.Requests[0].Name; strings.Contains(name, "s3cret-pw") {
+		t.Errorf("the ad-hoc request is named %q: the password is in it", name)
+	}
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -336,7 +336,7 @@ func targetName(s *scenarios.Scenario, baseURL string) string {
 	if s.Target.Service != "" {
 		return "bundled:" + s.Target.Service
 	}
-	return baseURL
+	return scenarios.Redacted(baseURL)
 }
 
 func hasMCP(s *scenarios.Scenario) bool {

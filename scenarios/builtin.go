@@ -85,7 +85,7 @@ func Adhoc(target string, rate float64, duration time.Duration) (*Scenario, erro
 	s := &Scenario{
 		Name:     "adhoc",
 		Target:   Target{URL: target},
-		Requests: []Request{{Name: "GET " + target, URL: target}},
+		Requests: []Request{{Name: "GET " + Redacted(target), URL: target}},
 		Phases:   []Phase{{Name: "main", Kind: "constant", Rate: rate, Duration: Duration(duration)}},
 		File:     "--target",
 	}

@@ -751,3 +751,13 @@ func (s *Scenario) PeakRate() float64 {
 	}
 	return peak
 }
+
+// Redacted is a URL as results, reports and names may show it: a password
+// in it replaced by "xxxxx" (url.URL.Redacted); anything else unchanged.
+func Redacted(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.User == nil {
+		return rawURL
+	}
+	return u.Redacted()
+}

@@ -375,7 +375,7 @@ func capacitySearch(ctx context.Context, s *scenarios.Scenario, in *capacityInpu
 	}
 	rep := capacity.NewReport(search)
 	rep.Scenario = s.Name
-	rep.Target = s.Target.URL
+	rep.Target = scenarios.Redacted(s.Target.URL)
 	if s.Target.Service != "" {
 		rep.Target = "service " + s.Target.Service
 	}

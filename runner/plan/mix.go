@@ -3,6 +3,7 @@ package plan
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -49,7 +50,7 @@ func NewMix(s *scenarios.Scenario, baseURL string) (*Mix, error) {
 		r := &s.Requests[i]
 		u := r.URL
 		if u == "" {
-			u = base.String() + r.Path
+			u = joinPath(base, r.Path)
 		}
 		m.urls = append(m.urls, u)
 		m.totalWeight += uint64(r.Weight)
@@ -60,6 +61,13 @@ func NewMix(s *scenarios.Scenario, baseURL string) (*Mix, error) {
 		}
 		if h.Get("User-Agent") == "" {
 			h.Set("User-Agent", UserAgent) // one name on every engine's transport
+		}
+		// user:password@ in the URL is HTTP basic authentication, as in
+		// curl, k6 and net/http's Client (a Transport, which the engines
+		// use, would drop it; fasthttp would send it): set once, here.
+		if pu, err := url.Parse(u); err == nil && pu.User != nil && h.Get("Authorization") == "" {
+			pw, _ := pu.User.Password()
+			h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(pu.User.Username()+":"+pw)))
 		}
 		// Host is not a header to HTTP clients (net/http sends req.Host,
 		// fasthttp the URL's host): the mix keeps it apart (Host).
@@ -75,6 +83,26 @@ func NewMix(s *scenarios.Scenario, baseURL string) (*Mix, error) {
 		m.names = append(m.names, r.Name)
 	}
 	return m, nil
+}
+
+// joinPath is the URL of a request given by path (and maybe a query)
+// against the target's URL: the target's path comes first, its query is
+// kept and the request's own query appended ("http://h/v1?key=k" and
+// "/users?page=2" give "http://h/v1/users?key=k&page=2").
+func joinPath(base *url.URL, pathAndQuery string) string {
+	b := *base
+	path, query, _ := strings.Cut(pathAndQuery, "?")
+	q := b.RawQuery
+	if q != "" && query != "" {
+		q += "&"
+	}
+	q += query
+	b.RawQuery, b.ForceQuery, b.Fragment, b.RawFragment = "", false, "", ""
+	b.Path, b.RawPath = strings.TrimSuffix(b.Path, "/"), strings.TrimSuffix(b.RawPath, "/")
+	if q == "" {
+		return b.String() + path
+	}
+	return b.String() + path + "?" + q
 }
 
 // Endpoints lists the request names in scenario order.

@@ -128,3 +128,37 @@ func TestIdentityBlocksDisjoint(t *testing.T) {
 		t.Errorf("last of block 0 %s, first of block 1 %s", a, b)
 	}
 }
+
+// A request given by path goes under the target's path, keeps the
+// target's query and adds its own; user:password@ in the URL is basic
+// authentication on every engine (the header is the mix's).
+func TestRequestURLJoinsTheTargets(t *testing.T) {
+	for _, tc := range []struct{ base, path, want string }{
+		{"http://h:1", "/users", "http://h:1/users"},
+		{"http://h:1/", "/users", "http://h:1/users"},
+		{"http://h:1/v1?key=k", "/users?page=2", "http://h:1/v1/users?key=k&page=2"},
+		{"http://h:1/v1/?key=k", "/users", "http://h:1/v1/users?key=k"},
+		{"http://h:1?key=k", "/", "http://h:1/?key=k"},
+		{"http://h:1/a%2Fb", "/c", "http://h:1/a%2Fb/c"},
+	} {
+		s := &scenarios.Scenario{Requests: []scenarios.Request{{Name: "r", Method: "GET", Path: tc.path, Weight: 1}}}
+		m, err := NewMix(s, tc.base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.URL(0); got != tc.want {
+			t.Errorf("%s + %s = %s, want %s", tc.base, tc.path, got, tc.want)
+		}
+	}
+	s := &scenarios.Scenario{Requests: []scenarios.Request{{Name: "r", Method: "GET", Path: "/", Weight: 1}, {Name: "own", Method: "GET", Path: "/", Weight: 1, Headers: map[string]string{"Authorization": "Bearer t"}}}}
+	m, err := NewMix(s, "http://user:p%40ss@h:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Header(0).Get("Authorization"); got != "Basic dXNlcjpwQHNz" { // user:p@ss
+		t.Errorf("Authorization %q, want basic authentication of user:p@ss", got)
+	}
+	if got := m.Header(1).Get("Authorization"); got != "Bearer t" {
+		t.Errorf("a request's own Authorization became %q", got)
+	}
+}

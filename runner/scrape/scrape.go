@@ -71,9 +71,10 @@ type Scraper struct {
 }
 
 type targetState struct {
-	results.ScrapeTarget
-	byKey  map[string]int // series key -> index in series
-	series []*seriesState
+	results.ScrapeTarget                // as the result shows it (password redacted)
+	fetchURL             string         // what is scraped
+	byKey                map[string]int // series key -> index in series
+	series               []*seriesState
 }
 
 type seriesState struct {
@@ -111,7 +112,8 @@ func Start(ctx context.Context, cfg Config) (*Scraper, error) {
 			job = "slogate"
 		}
 		s.targets = append(s.targets, &targetState{
-			ScrapeTarget: results.ScrapeTarget{URL: t.URL, Job: job, Instance: u.Host, IntervalS: cfg.Interval.Seconds(), TimesMs: []int64{}},
+			ScrapeTarget: results.ScrapeTarget{URL: u.Redacted(), Job: job, Instance: u.Host, IntervalS: cfg.Interval.Seconds(), TimesMs: []int64{}},
+			fetchURL:     t.URL,
 			byKey:        map[string]int{},
 		})
 	}
@@ -178,7 +180,7 @@ func (s *Scraper) scrapeOne(ctx context.Context, i int) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	at := s.cfg.Now()
-	vec, err := s.fetch(ctx, t.URL, at)
+	vec, err := s.fetch(ctx, t.fetchURL, at)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
