@@ -14,7 +14,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -658,6 +660,58 @@ export default function () {
 		out, stderr, code := runBin(t, env, "run", "--engine", "k6", "--script", script, "-q", "--no-history")
 		if code != ExitFail || !strings.Contains(out, tc.want) {
 			t.Errorf("%s: exit %d, want %d with %q in the output\n%s\n%s", tc.call, code, ExitFail, tc.want, out, stderr)
+		}
+	}
+}
+
+// k6 puts on the wire what the in-process engines do: a scenario's Host
+// header (a virtual host), the request's path under the target's path with
+// both queries, basic authentication from user:password@, a body, the
+// method.
+func TestK6SendsWhatTheOtherEnginesSend(t *testing.T) {
+	var mu sync.Mutex
+	var seen map[string]int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		user, pw, _ := r.BasicAuth()
+		mu.Lock()
+		seen[fmt.Sprintf("%s host=%s uri=%s auth=%s:%s body=%d", r.Method, r.Host, r.RequestURI, user, pw, len(b))]++
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	target := strings.Replace(srv.URL, "http://", "http://loadtest:pw@", 1) + "/base?k=v"
+	scen := writeFile(t, t.TempDir(), "wire.yaml", `name: wire
+target: {url: "`+target+`"}
+requests:
+  - {name: vhost, path: "/x?y=1", headers: {Host: api.example.com}}
+  - {name: post, method: POST, path: /p, body: "hello"}
+phases:
+  - {kind: constant, rate: 20, duration: 1s}
+slo:
+  - {metric: error_rate, threshold: "< 1%"}
+`)
+	var got []string
+	for _, engine := range []string{"vegeta", "fast", "k6"} {
+		mu.Lock()
+		seen = map[string]int{}
+		mu.Unlock()
+		out, stderr, code := runBin(t, nil, "run", scen, "--engine", engine, "-q", "--no-history")
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s\n%s", engine, code, out, stderr)
+		}
+		mu.Lock()
+		keys := make([]string, 0, len(seen))
+		for k := range seen {
+			keys = append(keys, k)
+		}
+		mu.Unlock()
+		sort.Strings(keys)
+		got = append(got, strings.Join(keys, "\n"))
+	}
+	want := "GET host=api.example.com uri=/base/x?k=v&y=1 auth=loadtest:pw body=0\nPOST host=127.0.0.1" // the POST's host is the target's
+	for i, engine := range []string{"vegeta", "fast", "k6"} {
+		if !strings.HasPrefix(got[i], want) || got[i] != got[0] {
+			t.Errorf("%s sent:\n%s\nwant (as vegeta):\n%s", engine, got[i], got[0])
 		}
 	}
 }
