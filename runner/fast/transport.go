@@ -298,8 +298,10 @@ func newHTTPSender(job plan.Job) *httpSender {
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if s.rt == nil {
 		s.own = &http.Transport{
-			Proxy:       job.Proxy,
-			DialContext: (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			Proxy: job.Proxy,
+			// Reused connections are peeked at before a request goes on
+			// them (netprobe.CheckReused in send).
+			DialContext: netprobe.Dial((&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
 			// HTTP/2 where an https target offers it in its TLS handshake
 			// (ALPN), as browsers and k6 do; plain http stays HTTP/1.1.
 			ForceAttemptHTTP2:   true,
@@ -319,6 +321,7 @@ func newHTTPSender(job plan.Job) *httpSender {
 func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
 	defer cancel()
+	ctx = netprobe.CheckReused(ctx)
 	var x exchange
 	var req *http.Request
 	var resp *http.Response
@@ -326,7 +329,7 @@ func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 	var err error
 	// A request the target never had (its connection was closed before
 	// the request was on it) goes again on another connection.
-	for tries := 0; tries == 0 || (plan.ClosedIdle(err) && tries <= plan.MaxStaleTries); tries++ {
+	for tries := 0; tries == 0 || (plan.ClosedBeforeWrite(err) && tries <= plan.MaxStaleTries); tries++ {
 		if req, e, err = s.mix.Request(ctx, seq); err != nil {
 			x.err = err
 			return x

@@ -14,3 +14,9 @@ func New(net.Conn) *Probe { return &Probe{} }
 
 // Clean is always false here.
 func (*Probe) Clean() bool { return false }
+
+// Closed is always false here: nothing is known.
+func (*Probe) Closed() bool { return false }
+
+// supported: this platform cannot peek at a socket.
+const supported = false

@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"syscall"
+
+	"github.com/slogate/slogate/runner/netprobe"
 )
 
 // Rules every engine's sender follows, said once.
@@ -81,15 +83,20 @@ func ReadBody(body io.Reader, keep bool) (kept []byte, n int64, err error) {
 	return kept, n, err
 }
 
-// ClosedIdle reports whether a request failed with net/http's "server
-// closed idle connection": the target closed the keep-alive connection
-// before the request was registered on it, so none of it was written (the
-// Transport returns this error only then, undecorated; it has no exported
-// value to compare with). net/http would send such a request again
-// itself, but NoReplay stops that for every request; the engines send it
-// again on another connection, up to MaxStaleTries times: the target
-// never had it, so this is not a retry.
-func ClosedIdle(err error) bool {
+// ClosedBeforeWrite reports whether a request failed because the target
+// had closed its keep-alive connection before any of the request was
+// written: net/http's "server closed idle connection" (its reader saw the
+// close before the request was registered on the connection; returned
+// undecorated, with no exported value to compare with) or
+// netprobe.ErrClosedBeforeWrite (the connection was peeked at as the
+// request took it, netprobe.CheckReused). net/http would send such a
+// request again itself, but NoReplay stops that for every request; the
+// engines send it again on another connection, up to MaxStaleTries times:
+// the target never had it, so this is not a retry.
+func ClosedBeforeWrite(err error) bool {
+	if errors.Is(err, netprobe.ErrClosedBeforeWrite) {
+		return true
+	}
 	for ; err != nil; err = errors.Unwrap(err) {
 		if err.Error() == closedIdleText {
 			return true

@@ -28,6 +28,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/slogate/slogate/results"
+	"github.com/slogate/slogate/runner/netprobe"
 	"github.com/slogate/slogate/runner/plan"
 )
 
@@ -349,6 +350,7 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 	// One deadline bounds the whole exchange: connect, headers and body.
 	ctx, cancel := context.WithTimeout(t.ctx, t.timeout)
 	defer cancel()
+	ctx = netprobe.CheckReused(ctx)
 	// The mix's entry, identity and body are functions of the request's
 	// number in the whole run, so the shards of a segmented run send
 	// exactly what one process would.
@@ -358,7 +360,7 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 	var e int
 	// A request the target never had (its connection was closed before
 	// the request was on it) goes again on another connection.
-	for tries := 0; tries == 0 || (plan.ClosedIdle(err) && tries <= plan.MaxStaleTries); tries++ {
+	for tries := 0; tries == 0 || (plan.ClosedBeforeWrite(err) && tries <= plan.MaxStaleTries); tries++ {
 		if req, e, err = t.mix.Request(ctx, global); err != nil {
 			return nil, err
 		}
@@ -397,8 +399,10 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 // proxy (Run sets the job's).
 func NewTransport(maxWorkers int) *http.Transport {
 	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy: nil,
+		// Reused connections are peeked at before a request goes on them
+		// (netprobe.CheckReused in RoundTrip).
+		DialContext:           netprobe.Dial((&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
 		MaxIdleConns:          0,
 		MaxIdleConnsPerHost:   max(maxWorkers, 64) * 2,
 		IdleConnTimeout:       90 * time.Second,
