@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -239,7 +240,7 @@ func TestTargetURLWithCredentialsAndQuery(t *testing.T) {
 		mu.Lock()
 		clear(seen)
 		mu.Unlock()
-		doc := "name: creds\ntarget: {url: " + strconvQuote(target) + "}\nrequests:\n  - {name: x, path: \"/x?y=1\"}\nphases:\n  - {kind: constant, rate: 40, duration: 250ms}\n"
+		doc := "name: creds\ntarget: {url: " + strconv.Quote(target) + "}\nrequests:\n  - {name: x, path: \"/x?y=1\"}\nphases:\n  - {kind: constant, rate: 40, duration: 250ms}\n"
 		s, err := scenarios.Parse("creds.yaml", "", []byte(doc))
 		if err != nil {
 			t.Fatal(err)
@@ -267,5 +268,3 @@ func TestTargetURLWithCredentialsAndQuery(t *testing.T) {
 		t.Errorf("the ad-hoc request is named %q: the password is in it", name)
 	}
 }
-
-func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }

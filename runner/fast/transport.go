@@ -160,9 +160,9 @@ func (s *fastSender) send(w *worker, seq int64, e int) exchange {
 	}
 	x := exchange{bytesOut: int64(len(body))}
 	err := s.client.DoTimeout(req, resp, s.timeout)
-	// A stale connection was closed unused; each try takes another from
-	// the pool or dials, so the tries are bounded by the idle connections.
-	for tries := 0; errors.Is(err, errStale) && tries < plan.MaxStaleTries; tries++ {
+	// A connection found closed was not used; each try takes another
+	// from the pool or dials.
+	for tries := 0; tries < plan.MaxStaleTries && errors.Is(err, netprobe.ErrClosedBeforeWrite); tries++ {
 		resp.Reset()
 		err = s.client.DoTimeout(req, resp, s.timeout)
 	}
@@ -242,15 +242,14 @@ type trackedConn struct {
 	answered bool
 }
 
-// errStale: the connection was found closed by its peer before anything
-// of the request was written. The request never left, so sending it on
-// another connection is not a retry; fasthttp, with no background reader,
-// would otherwise write it into the closed connection and fail it, where
-// net/http had already dropped the connection from its pool. Servers
-// close keep-alive connections without a word: idle ones after a timeout
-// (5 s in Node.js and Apache), all idle ones on a graceful shutdown (Go's
-// http.Server), some after every answer.
-var errStale = errors.New("idle connection closed by the target before the request was written")
+// A reused connection found closed by its peer before anything of the
+// request was written fails the write with netprobe.ErrClosedBeforeWrite:
+// the request never left, so send sends it on another connection, which is
+// not a retry. fasthttp, with no background reader, would otherwise write
+// it into the closed connection and fail it. Servers close keep-alive
+// connections without a word: idle ones after a timeout (5 s in Node.js
+// and Apache), all idle ones on a graceful shutdown (Go's http.Server),
+// some after every answer.
 
 // Write checks a reused connection before a request's first bytes go on
 // it (netprobe: one non-blocking peek, a system call): a close that
@@ -261,7 +260,7 @@ func (c *trackedConn) Write(b []byte) (int, error) {
 	if c.answered {
 		c.answered = false
 		if !c.probe.Clean() {
-			return 0, errStale
+			return 0, netprobe.ErrClosedBeforeWrite
 		}
 	}
 	return c.Conn.Write(b)
@@ -300,7 +299,7 @@ func newHTTPSender(job plan.Job) *httpSender {
 		s.own = &http.Transport{
 			Proxy: job.Proxy,
 			// Reused connections are peeked at before a request goes on
-			// them (netprobe.CheckReused in send).
+			// them (netprobe.CheckReused in plan.RoundTrip).
 			DialContext: netprobe.Dial((&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
 			// HTTP/2 where an https target offers it in its TLS handshake
 			// (ALPN), as browsers and k6 do; plain http stays HTTP/1.1.
@@ -321,24 +320,11 @@ func newHTTPSender(job plan.Job) *httpSender {
 func (s *httpSender) send(_ *worker, seq int64, _ int) exchange {
 	ctx, cancel := context.WithTimeout(s.ctx, s.timeout)
 	defer cancel()
-	ctx = netprobe.CheckReused(ctx)
 	var x exchange
-	var req *http.Request
-	var resp *http.Response
-	var e int
-	var err error
-	// A request the target never had (its connection was closed before
-	// the request was on it) goes again on another connection.
-	for tries := 0; tries == 0 || (plan.ClosedBeforeWrite(err) && tries <= plan.MaxStaleTries); tries++ {
-		if req, e, err = s.mix.Request(ctx, seq); err != nil {
-			x.err = err
-			return x
-		}
-		if s.sessions != nil {
-			s.sessions.Decorate(req, seq, e)
-		}
-		plan.NoReplay(req)
-		resp, err = s.rt.RoundTrip(req)
+	req, e, resp, err := plan.RoundTrip(ctx, s.rt, s.mix, s.sessions, seq)
+	if req == nil {
+		x.err = err
+		return x
 	}
 	x.bytesOut = max(req.ContentLength, 0)
 	mcp := s.mix.Kind(e) == "mcp"

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -110,3 +111,28 @@ const closedIdleText = "http: server closed idle connection"
 // MaxStaleTries bounds how many connections found closed by the target
 // one request skips.
 const MaxStaleTries = 64
+
+// RoundTrip sends request seq of the mix once on rt (the net/http
+// engines): built from the mix, decorated with its client's session, never
+// replayed by net/http (NoReplay), and a reused plain-HTTP connection is
+// checked as the request takes it (netprobe.CheckReused). A request whose
+// connection the target had closed before any of it was written
+// (ClosedBeforeWrite) goes again on another connection, up to
+// MaxStaleTries times. req is nil when the mix could not build the
+// request (err says why).
+func RoundTrip(ctx context.Context, rt http.RoundTripper, mix *Mix, sessions SessionProvider, seq int64) (req *http.Request, e int, resp *http.Response, err error) {
+	ctx = netprobe.CheckReused(ctx)
+	for tries := 0; ; tries++ {
+		if req, e, err = mix.Request(ctx, seq); err != nil {
+			return nil, e, nil, err
+		}
+		if sessions != nil {
+			sessions.Decorate(req, seq, e)
+		}
+		NoReplay(req)
+		resp, err = rt.RoundTrip(req)
+		if err == nil || tries == MaxStaleTries || !ClosedBeforeWrite(err) {
+			return req, e, resp, err
+		}
+	}
+}

@@ -350,25 +350,12 @@ func (t *seqTransport) RoundTrip(in *http.Request) (*http.Response, error) {
 	// One deadline bounds the whole exchange: connect, headers and body.
 	ctx, cancel := context.WithTimeout(t.ctx, t.timeout)
 	defer cancel()
-	ctx = netprobe.CheckReused(ctx)
 	// The mix's entry, identity and body are functions of the request's
 	// number in the whole run, so the shards of a segmented run send
 	// exactly what one process would.
-	global := t.schedule.Global(seq)
-	var req *http.Request
-	var resp *http.Response
-	var e int
-	// A request the target never had (its connection was closed before
-	// the request was on it) goes again on another connection.
-	for tries := 0; tries == 0 || (plan.ClosedBeforeWrite(err) && tries <= plan.MaxStaleTries); tries++ {
-		if req, e, err = t.mix.Request(ctx, global); err != nil {
-			return nil, err
-		}
-		if t.sessions != nil {
-			t.sessions.Decorate(req, global, e)
-		}
-		plan.NoReplay(req)
-		resp, err = t.base.RoundTrip(req)
+	req, e, resp, err := plan.RoundTrip(ctx, t.base, t.mix, t.sessions, t.schedule.Global(seq))
+	if req == nil {
+		return nil, err
 	}
 	if err != nil {
 		return nil, t.classify(err)
@@ -401,7 +388,7 @@ func NewTransport(maxWorkers int) *http.Transport {
 	return &http.Transport{
 		Proxy: nil,
 		// Reused connections are peeked at before a request goes on them
-		// (netprobe.CheckReused in RoundTrip).
+		// (netprobe.CheckReused in plan.RoundTrip).
 		DialContext:           netprobe.Dial((&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext),
 		MaxIdleConns:          0,
 		MaxIdleConnsPerHost:   max(maxWorkers, 64) * 2,
